@@ -1,0 +1,89 @@
+import { Hono } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import { adminRoutes } from './admin/routes.ts'
+import { docsRoutes } from './docs/routes.ts'
+import { OAuthError, PageError, Problem } from './http/errors.ts'
+import type { AppEnv, Deps } from './http/env.ts'
+import { problemResponse } from './http/problem.ts'
+import { accountRoutes } from './oauth/account.ts'
+import { authorizeRoutes } from './oauth/authorize.ts'
+import { introspectRoutes } from './oauth/introspect.ts'
+import { loginRoutes } from './oauth/login.tsx'
+import { metadataRoutes } from './oauth/metadata.ts'
+import { revokeRoutes } from './oauth/revoke.ts'
+import { tokenRoutes } from './oauth/token-endpoint.ts'
+import { renderErrorPage } from './views/error-page.tsx'
+
+/**
+ * The whole HTTP surface, independent of the runtime: the Node and Workers entries build `deps`
+ * and call this.
+ */
+export function createApp(deps: Deps) {
+  const app = new Hono<AppEnv>()
+
+  app.use(async (c, next) => {
+    c.set('deps', deps)
+    const incoming = c.req.header('x-request-id')
+    const requestId =
+      incoming && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : crypto.randomUUID()
+    c.set('requestId', requestId)
+    const started = deps.now()
+    await next()
+    c.header('x-request-id', requestId)
+    deps.log('info', {
+      msg: 'request',
+      request_id: requestId,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      duration_ms: deps.now() - started,
+    })
+  })
+
+  app.route('/', metadataRoutes)
+  app.route('/', authorizeRoutes)
+  app.route('/', loginRoutes)
+  app.route('/', tokenRoutes)
+  app.route('/', revokeRoutes)
+  app.route('/', introspectRoutes)
+  app.route('/', accountRoutes)
+  app.route('/admin/v1', adminRoutes)
+  app.route('/', docsRoutes)
+
+  app.notFound((c) => {
+    return problemResponse(
+      c,
+      new Problem(404, 'Not Found', `There is no ${c.req.method} ${c.req.path}. See /docs.`),
+    )
+  })
+
+  app.onError((err, c) => {
+    if (err instanceof OAuthError) {
+      return c.json({ error: err.error, error_description: err.description }, err.status, {
+        'cache-control': 'no-store',
+        pragma: 'no-cache',
+        ...err.options.headers,
+      })
+    }
+    if (err instanceof Problem) return problemResponse(c, err)
+    if (err instanceof PageError) return renderErrorPage(c, err)
+    if (err instanceof HTTPException && err.status < 500) {
+      return problemResponse(c, new Problem(err.status, 'Bad Request', err.message || 'Bad request.'))
+    }
+    deps.log('error', {
+      msg: 'unhandled error',
+      request_id: c.get('requestId'),
+      path: c.req.path,
+      error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+      stack: err instanceof Error ? err.stack : undefined,
+    })
+    return problemResponse(
+      c,
+      new Problem(500, 'Internal Server Error', 'Something went wrong on our side; it has been logged.'),
+    )
+  })
+
+  return app
+}
+
+export type App = ReturnType<typeof createApp>

@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs'
+import { serve } from '@hono/node-server'
+import { getConnInfo } from '@hono/node-server/conninfo'
+import { createApp } from './app.ts'
+import { ConfigError, loadConfig } from './config.ts'
+import { openSqlite } from './db/sqlite.ts'
+import type { Deps } from './http/env.ts'
+import { jsonLogger } from './log.ts'
+import { prepareMock } from './mock/demo.ts'
+
+try {
+  const config = loadConfig(process.env)
+  const { db, close } = openSqlite(config.databasePath)
+  const log = jsonLogger(config.logLevel)
+  const pending = new Set<Promise<unknown>>()
+  const deps: Deps = {
+    db,
+    config,
+    now: Date.now,
+    random: Math.random,
+    fetch: globalThis.fetch,
+    defer: (work) => {
+      const tracked = work.catch((err) => log('error', { msg: 'deferred work failed', error: String(err) }))
+      pending.add(tracked)
+      void tracked.finally(() => pending.delete(tracked))
+    },
+    log,
+    remoteAddress: (c) => getConnInfo(c).remote.address,
+    openapiYaml: readFileSync(new URL('../openapi.yaml', import.meta.url), 'utf8'),
+  }
+  const banner = config.mock ? await prepareMock(deps) : null
+  const app = createApp(deps)
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+    if (banner) console.log(banner)
+    log('info', { msg: 'listening', url: `http://${info.address}:${info.port}`, issuer: config.issuer })
+  })
+  const shutdown = (signal: string) => {
+    log('info', { msg: 'shutting down', signal })
+    server.close(() => {
+      void Promise.allSettled([...pending]).then(() => {
+        close()
+        process.exit(0)
+      })
+    })
+    setTimeout(() => process.exit(1), 10_000).unref()
+  }
+  process.on('SIGTERM', () => shutdown('SIGTERM'))
+  process.on('SIGINT', () => shutdown('SIGINT'))
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(`partner-gateway: ${err.message}`)
+    process.exit(78) // EX_CONFIG
+  }
+  throw err
+}
