@@ -95,8 +95,12 @@ export async function verifyPassword(password: string, stored: string): Promise<
  * A password hash of a random password, verified against when the email is unknown so that an
  * unknown account costs the same time as a wrong password.
  */
-let dummyHash: Promise<string> | undefined
-export function dummyPasswordHash(): Promise<string> {
-  dummyHash ??= hashPassword(randomSecret())
-  return dummyHash
+const dummyHashes = new Map<number, Promise<string>>()
+export function dummyPasswordHash(iterations = PASSWORD_ITERATIONS): Promise<string> {
+  let hash = dummyHashes.get(iterations)
+  if (!hash) {
+    hash = hashPassword(randomSecret(), iterations)
+    dummyHashes.set(iterations, hash)
+  }
+  return hash
 }

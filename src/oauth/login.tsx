@@ -34,7 +34,7 @@ loginRoutes.get('/login', async (c) => {
 })
 
 loginRoutes.post('/login', async (c) => {
-  const { db, now, remoteAddress } = c.var.deps
+  const { db, now, remoteAddress, passwordIterations } = c.var.deps
   const parsed = await readForm(c)
   if (!parsed.ok) {
     throw new PageError(400, 'Invalid form', `The sign-in form could not be read: ${parsed.failure.message}.`)
@@ -66,7 +66,7 @@ loginRoutes.post('/login', async (c) => {
 
   const user = await db.select().from(users).where(eq(users.email, email)).get()
   // Unknown accounts cost one KDF run too, and get the same answer as a wrong password.
-  const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()))
+  const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash(passwordIterations)))
   if (!user || !user.passwordHash || !ok) {
     await recordFailure(db, keys, now())
     return renderLogin(c, { ...view, error: 'Incorrect email or password.', status: 401 })

@@ -93,3 +93,65 @@ export async function authorizeInBrowser(
   }
   return { agent, callbackUrl: new URL(at), verifier, state, sawConsent }
 }
+
+export interface OAuthFixture {
+  gw: TestGateway
+  as: oauth.AuthorizationServer
+  client: TestClient
+  oClient: oauth.Client
+  auth: oauth.ClientAuth
+  user: { userId: string; email: string; password: string }
+  /** Runs the browser flow and exchanges the code. */
+  connect(options?: AuthorizeOptions): Promise<oauth.TokenEndpointResponse & { flow: AuthorizeResult }>
+  /** Exchanges a callback's code, returning the raw token endpoint response. */
+  exchange(flow: AuthorizeResult, overrides?: Record<string, string | null>): Promise<Response>
+  refresh(refreshToken: string, extra?: Record<string, string>): Promise<Response>
+  introspect(token: string, client?: TestClient): Promise<unknown>
+}
+
+/** A gateway with one client and one user, and shortcuts for the back-channel calls. */
+export async function oauthFixture(gw: TestGateway, addClientFn: () => Promise<TestClient>, addUserFn: () => Promise<OAuthFixture['user']>): Promise<OAuthFixture> {
+  const as = await discover(gw)
+  const client = await addClientFn()
+  const user = await addUserFn()
+  const oClient: oauth.Client = { client_id: client.clientId }
+  const auth = oauth.ClientSecretBasic(client.clientSecret)
+  const basic = (c: TestClient) => `Basic ${btoa(`${encodeURIComponent(c.clientId)}:${encodeURIComponent(c.clientSecret)}`)}`
+  const post = (path: string, body: Record<string, string>, c: TestClient = client) =>
+    gw.fetch(`${ISSUER}${path}`, {
+      method: 'POST',
+      headers: { authorization: basic(c), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(body).toString(),
+    })
+  const exchange: OAuthFixture['exchange'] = (flow, overrides = {}) => {
+    const body: Record<string, string | null> = {
+      grant_type: 'authorization_code',
+      code: flow.callbackUrl.searchParams.get('code'),
+      redirect_uri: client.redirectUri,
+      code_verifier: flow.verifier,
+      ...overrides,
+    }
+    const clean = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== null)) as Record<string, string>
+    return post('/oauth/token', clean)
+  }
+  return {
+    gw,
+    as,
+    client,
+    oClient,
+    auth,
+    user,
+    exchange,
+    async connect(options = {}) {
+      const flow = await authorizeInBrowser(gw, as, client, user, options)
+      const params = oauth.validateAuthResponse(as, oClient, flow.callbackUrl, flow.state)
+      const response = await oauth.authorizationCodeGrantRequest(
+        as, oClient, auth, params, client.redirectUri, flow.verifier, clientOptions(gw),
+      )
+      return { ...(await oauth.processAuthorizationCodeResponse(as, oClient, response)), flow }
+    },
+    refresh: (refreshToken, extra = {}) =>
+      post('/oauth/token', { grant_type: 'refresh_token', refresh_token: refreshToken, ...extra }),
+    introspect: async (token, c = client) => (await post('/oauth/introspect', { token }, c)).json(),
+  }
+}
