@@ -45,6 +45,11 @@ CREATE TABLE `clients` (
 	`updated_at` integer NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE `counters` (
+	`name` text PRIMARY KEY NOT NULL,
+	`value` integer NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE `grants` (
 	`id` text PRIMARY KEY NOT NULL,
 	`user_id` text NOT NULL,
@@ -66,6 +71,35 @@ CREATE TABLE `login_failures` (
 );
 --> statement-breakpoint
 CREATE INDEX `login_failures_key_at` ON `login_failures` (`key`,`at`);--> statement-breakpoint
+CREATE TABLE `outbox` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`user_id` text NOT NULL,
+	`type` text NOT NULL,
+	`record_key` text,
+	`change` text NOT NULL,
+	`seq` integer,
+	`created_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `outbox_created` ON `outbox` (`created_at`);--> statement-breakpoint
+CREATE TABLE `records` (
+	`user_id` text NOT NULL,
+	`type` text NOT NULL,
+	`key` text NOT NULL,
+	`start_ms` integer NOT NULL,
+	`local_day` text NOT NULL,
+	`seq` integer NOT NULL,
+	`body_full` text,
+	`body_lite` text,
+	`created_at` integer NOT NULL,
+	`updated_at` integer NOT NULL,
+	`deleted_at` integer,
+	PRIMARY KEY(`user_id`, `type`, `key`),
+	FOREIGN KEY (`user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `records_range` ON `records` (`user_id`,`type`,`start_ms`,`key`);--> statement-breakpoint
+CREATE INDEX `records_changes` ON `records` (`user_id`,`type`,`seq`);--> statement-breakpoint
 CREATE TABLE `sessions` (
 	`id_hash` text PRIMARY KEY NOT NULL,
 	`user_id` text,

@@ -1,10 +1,14 @@
 import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { adminRoutes } from './admin/routes.ts'
+import { memoryRateLimiter } from './data/rate-limit.ts'
+import { dataRoutes } from './data/routes.ts'
 import { docsRoutes } from './docs/routes.ts'
 import { OAuthError, PageError, Problem } from './http/errors.ts'
 import type { AppEnv, Deps } from './http/env.ts'
 import { problemResponse } from './http/problem.ts'
+import { ingestRoutes } from './ingest/routes.ts'
+import { demoRoutes } from './mock/demo-callback.tsx'
 import { accountRoutes } from './oauth/account.ts'
 import { authorizeRoutes } from './oauth/authorize.ts'
 import { introspectRoutes } from './oauth/introspect.ts'
@@ -48,7 +52,11 @@ export function createApp(deps: Deps) {
   app.route('/', introspectRoutes)
   app.route('/', accountRoutes)
   app.route('/admin/v1', adminRoutes)
+  // Mounted after adminRoutes, whose `/admin/v1/*` key check therefore guards it too (tested).
+  app.route('/admin/v1', ingestRoutes)
+  app.route('/', dataRoutes(deps.rateLimiter ?? memoryRateLimiter()))
   app.route('/', docsRoutes)
+  app.route('/', demoRoutes)
 
   app.notFound((c) => {
     return problemResponse(

@@ -29,6 +29,8 @@ const EnvSchema = z.object({
   MOCK_SEED: z.coerce.number().int().default(1),
   MOCK_AUTO_CONSENT: flag.default(false),
   MOCK_SYNC_INTERVAL: z.coerce.number().int().min(0).default(0),
+  RATE_LIMIT_CLIENT_PER_MINUTE: positiveInt.default(6000),
+  RATE_LIMIT_USER_PER_MINUTE: positiveInt.default(600),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 })
 
@@ -48,6 +50,9 @@ export interface Config {
   mockSeed: number
   mockAutoConsent: boolean
   mockSyncIntervalSeconds: number
+  /** Data API requests per minute per client, and per (client, user). */
+  rateLimitClientPerMinute: number
+  rateLimitUserPerMinute: number
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent'
 }
 
@@ -92,6 +97,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     mockSeed: e.MOCK_SEED,
     mockAutoConsent: e.MOCK_AUTO_CONSENT,
     mockSyncIntervalSeconds: e.MOCK_SYNC_INTERVAL,
+    rateLimitClientPerMinute: e.RATE_LIMIT_CLIENT_PER_MINUTE,
+    rateLimitUserPerMinute: e.RATE_LIMIT_USER_PER_MINUTE,
     logLevel: e.LOG_LEVEL,
   }
 }

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 
 /*
  * One schema for both runtimes (better-sqlite3 on Node, D1 on Workers). Instants are integer
@@ -189,4 +189,63 @@ export const loginFailures = sqliteTable(
 export const settings = sqliteTable('settings', {
   key: text('key').primaryKey(),
   value: text('value').notNull(),
+})
+
+export const DATA_TYPES = ['sleep', 'activity', 'daily'] as const
+
+/**
+ * Every sleep, activity and daily record, keyed per user by summary_id (sleep, activity) or local
+ * date (daily). Each record's JSON is stored ready to send, with and without samples, so a pull
+ * concatenates stored strings. `seq` orders changes for `updated_since`; a deletion leaves a
+ * tombstone (bodies null, `deletedAt` set) so that feeds can report it.
+ */
+export const records = sqliteTable(
+  'records',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    type: text('type', { enum: DATA_TYPES }).notNull(),
+    key: text('key').notNull(),
+    /** `metadata.start_time` as a UTC instant (ms): the range queries' column. */
+    startMs: integer('start_ms').notNull(),
+    /** The local calendar date of `metadata.start_time` in the user's zone. */
+    localDay: text('local_day').notNull(),
+    seq: integer('seq').notNull(),
+    bodyFull: text('body_full'),
+    bodyLite: text('body_lite'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    deletedAt: integer('deleted_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.type, t.key] }),
+    index('records_range').on(t.userId, t.type, t.startMs, t.key),
+    index('records_changes').on(t.userId, t.type, t.seq),
+  ],
+)
+
+/**
+ * Changes waiting to be announced to clients, written in the same transaction as the data. The
+ * notifier turns them into per-client deliveries. `change` is what happened to the record.
+ */
+export const outbox = sqliteTable(
+  'outbox',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    userId: text('user_id').notNull(),
+    type: text('type').notNull(),
+    recordKey: text('record_key'),
+    change: text('change', { enum: ['upsert', 'delete'] }).notNull(),
+    /** The record's change sequence at the time (for coalescing and ordering). */
+    seq: integer('seq'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('outbox_created').on(t.createdAt)],
+)
+
+/** Named monotonically increasing counters, bumped inside transactions (e.g. the record change sequence). */
+export const counters = sqliteTable('counters', {
+  name: text('name').primaryKey(),
+  value: integer('value').notNull(),
 })

@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import { createFactory } from 'hono/factory'
 import type { Config } from '../config.ts'
+import type { RateLimiter } from '../data/rate-limit.ts'
 import type { Db } from '../db/index.ts'
 
 /** Log lines are JSON objects; the Node entry writes them to stdout. */
@@ -26,6 +27,8 @@ export interface Deps {
   remoteAddress: (c: Context) => string | undefined
   /** `openapi.yaml`, served at /openapi.yaml and rendered at /docs. */
   openapiYaml: string
+  /** Data API rate limits; in memory (one process) unless the runtime shares one across instances. */
+  rateLimiter?: RateLimiter
   /** PBKDF2 iterations for new password hashes (lower only in tests that create many users). */
   passwordIterations?: number
 }

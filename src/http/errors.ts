@@ -56,12 +56,22 @@ export class PageError extends Error {
   }
 }
 
-/** Turns zod issues into our `errors: [{path, message}]` without leaking zod's raw output. */
+/**
+ * Turns zod issues into our `errors: [{path, message}]` without leaking zod's raw output. An
+ * unknown key is reported at its own path (zod puts it on the parent object), so a misspelled
+ * field is named where it is.
+ */
 export function fieldErrors(error: z.ZodError, prefix: (string | number)[] = []): ProblemFieldError[] {
-  return error.issues.map((issue) => ({
-    path: formatPath([...prefix, ...(issue.path as (string | number)[])]),
-    message: issue.message,
-  }))
+  return error.issues.flatMap((issue) => {
+    const path = [...prefix, ...(issue.path as (string | number)[])]
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({
+        path: formatPath([...path, key]),
+        message: 'is not a field of this model (check the spelling)',
+      }))
+    }
+    return [{ path: formatPath(path), message: issue.message }]
+  })
 }
 
 /** `['data', 0, 'metadata', 'start_time']` ⇒ `data[0].metadata.start_time`. */

@@ -1,0 +1,19 @@
+import type { LoadResult } from './load.ts'
+
+/**
+ * One benchmark: a figure measured over HTTP, reported as a ratio to the run's baseline. Each
+ * lives in its own module under bench/ and is listed in bench/run.ts.
+ */
+export interface Benchmark {
+  /** For `npm run bench -- <id>`. */
+  id: string
+  /** As printed, e.g. `oauth refresh grant`. */
+  name: string
+  run: () => Promise<BenchmarkResult>
+}
+
+export interface BenchmarkResult {
+  result: LoadResult
+  /** Extra lines printed under the figure (set-up cost, request counts, …). */
+  notes: string[]
+}

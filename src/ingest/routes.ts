@@ -1,0 +1,110 @@
+import { eq } from 'drizzle-orm'
+import { Hono } from 'hono'
+import { z } from 'zod'
+import { readJsonBody } from '../admin/json-body.ts'
+import { users } from '../db/schema.ts'
+import { fieldErrors, Problem, type ProblemFieldError } from '../http/errors.ts'
+import type { AppEnv } from '../http/env.ts'
+import { localDay, timestampToMs } from '../data/date-range.ts'
+import { DATA_RECORD_SCHEMAS, type DataType, recordKey, stripSamples } from '../data/models/index.ts'
+import { deleteRecord, type PreparedRecord, upsertRecords } from '../data/store.ts'
+
+/** Contract limits for one ingest request. */
+export const MAX_INGEST_RECORDS = 1000
+export const MAX_INGEST_BYTES = 10 * 1024 * 1024
+
+const DataTypeParam = z.enum(['sleep', 'activity', 'daily'])
+const Envelope = z.strictObject({ data: z.array(z.unknown()) })
+
+async function loadUser(c: { var: AppEnv['Variables'] }, userId: string) {
+  const user = await c.var.deps.db.select().from(users).where(eq(users.id, userId)).get()
+  if (!user) throw new Problem(404, 'Not Found', `There is no user ${userId}.`)
+  return user
+}
+
+function parseType(value: string): DataType {
+  const parsed = DataTypeParam.safeParse(value)
+  if (!parsed.success) {
+    throw new Problem(404, 'Not Found', `There is no data type "${value}"; use sleep, activity or daily.`)
+  }
+  return parsed.data
+}
+
+/**
+ * Validates every record (all-or-nothing) and serialises each once, with and without samples.
+ * Returns the prepared batch or the list of every problem found.
+ */
+export function prepareBatch(
+  type: DataType,
+  items: unknown[],
+  timezone: string,
+): { ok: true; records: PreparedRecord[] } | { ok: false; errors: ProblemFieldError[] } {
+  const schema = DATA_RECORD_SCHEMAS[type]
+  const errors: ProblemFieldError[] = []
+  const prepared: PreparedRecord[] = []
+  const seen = new Map<string, number>()
+  items.forEach((item, index) => {
+    const result = schema.safeParse(item)
+    if (!result.success) {
+      for (const e of fieldErrors(result.error)) errors.push({ index, ...e })
+      return
+    }
+    const record = result.data
+    const key = recordKey(type, record as never)
+    const first = seen.get(key)
+    if (first !== undefined) {
+      errors.push({
+        index,
+        path: type === 'daily' ? 'metadata.start_time' : 'metadata.summary_id',
+        message: `has the same key (${key}) as the record at index ${first}; send one version per record`,
+      })
+      return
+    }
+    seen.set(key, index)
+    const startMs = timestampToMs(record.metadata.start_time)
+    prepared.push({
+      key,
+      startMs,
+      localDay: type === 'daily' ? key : localDay(startMs, timezone),
+      bodyFull: JSON.stringify(record),
+      bodyLite: JSON.stringify(stripSamples(record)),
+    })
+  })
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, records: prepared }
+}
+
+/** The provider's back end feeds device syncs in (under the admin key, mounted at /admin/v1). */
+export const ingestRoutes = new Hono<AppEnv>()
+
+ingestRoutes.put('/users/:userId/:type', async (c) => {
+  const type = parseType(c.req.param('type'))
+  const user = await loadUser(c, c.req.param('userId'))
+  const body = await readJsonBody(c, Envelope, { maxBytes: MAX_INGEST_BYTES, what: 'ingest body' })
+  if (body.data.length > MAX_INGEST_RECORDS) {
+    throw new Problem(
+      413,
+      'Content Too Large',
+      `A request may carry at most ${MAX_INGEST_RECORDS} records; this one has ${body.data.length}. Split it.`,
+    )
+  }
+  const batch = prepareBatch(type, body.data, user.timezone)
+  if (!batch.ok) {
+    throw new Problem(422, 'Unprocessable Content', 'Some records do not follow the model; nothing was stored.', {
+      errors: batch.errors,
+    })
+  }
+  const { deps } = c.var
+  const counts = await upsertRecords(deps.db, user.id, type, batch.records, deps.now())
+  return c.json({ received: body.data.length, ...counts })
+})
+
+ingestRoutes.delete('/users/:userId/:type/:key', async (c) => {
+  const type = parseType(c.req.param('type'))
+  const user = await loadUser(c, c.req.param('userId'))
+  const key = c.req.param('key')
+  const { deps } = c.var
+  if (!(await deleteRecord(deps.db, user.id, type, key, deps.now()))) {
+    throw new Problem(404, 'Not Found', `User ${user.id} has no ${type} record ${key}.`)
+  }
+  return c.body(null, 204)
+})
