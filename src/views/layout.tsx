@@ -1,4 +1,5 @@
 import type { Context } from 'hono'
+import { raw } from 'hono/html'
 import type { Child } from 'hono/jsx'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 
@@ -45,7 +46,7 @@ export function Layout(props: { title: string; wide?: boolean; children: Child }
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{props.title}</title>
-        <style>{STYLE}</style>
+        <style>{raw(STYLE)}</style>
       </head>
       <body>
         <main class={props.wide ? 'wide' : undefined}>{props.children}</main>
@@ -67,7 +68,7 @@ export function renderPage(
   c.status((options.status ?? 200) as ContentfulStatusCode)
   return c.html(
     <>
-      {'<!doctype html>'}
+      {raw('<!doctype html>')}
       <Layout title={title} wide={options.wide ?? false}>
         {body}
       </Layout>

@@ -248,6 +248,21 @@ describe('pagination', () => {
     }
   })
 
+  it('orders records with the same start instant by key, across page boundaries', async () => {
+    const same = ['c', 'a', 'e', 'b', 'd'].map((id) => activityAt(id, '2026-02-10T12:00:00Z', '-05:00'))
+    await ingest(gw, fx.user.userId, 'activity', same)
+    for (let limit = 1; limit <= 3; limit++) {
+      const seen: string[] = []
+      let next: string | null = null
+      do {
+        const r = await pull(gw, token, `/v1/activity?start_date=2026-02-01&limit=${limit}${next ? `&next_token=${next}` : ''}`)
+        seen.push(...r.body.data.map((d: { metadata: { summary_id: string } }) => d.metadata.summary_id))
+        next = r.body.next_token
+      } while (next)
+      expect(seen).toStrictEqual(['a', 'b', 'c', 'd', 'e'])
+    }
+  })
+
   it('stays correct while records are ingested between pages', async () => {
     const all = nights(20)
     await ingest(gw, fx.user.userId, 'sleep', all)
