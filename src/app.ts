@@ -4,8 +4,8 @@ import { adminRoutes } from './admin/routes.ts'
 import { memoryRateLimiter } from './data/rate-limit.ts'
 import { dataRoutes } from './data/routes.ts'
 import { docsRoutes } from './docs/routes.ts'
-import { OAuthError, PageError, Problem } from './http/errors.ts'
 import type { AppEnv, Deps } from './http/env.ts'
+import { OAuthError, PageError, Problem } from './http/errors.ts'
 import { problemResponse } from './http/problem.ts'
 import { ingestRoutes } from './ingest/routes.ts'
 import { demoRoutes } from './mock/demo-callback.tsx'
@@ -28,8 +28,7 @@ export function createApp(deps: Deps) {
   app.use(async (c, next) => {
     c.set('deps', deps)
     const incoming = c.req.header('x-request-id')
-    const requestId =
-      incoming && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : crypto.randomUUID()
+    const requestId = incoming && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : crypto.randomUUID()
     c.set('requestId', requestId)
     const started = deps.now()
     await next()
@@ -76,7 +75,10 @@ export function createApp(deps: Deps) {
     if (err instanceof Problem) return problemResponse(c, err)
     if (err instanceof PageError) return renderErrorPage(c, err)
     if (err instanceof HTTPException && err.status < 500) {
-      return problemResponse(c, new Problem(err.status, 'Bad Request', err.message || 'Bad request.'))
+      return problemResponse(
+        c,
+        new Problem(err.status, 'Bad Request', err.message || 'Bad request.'),
+      )
     }
     deps.log('error', {
       msg: 'unhandled error',
@@ -87,7 +89,11 @@ export function createApp(deps: Deps) {
     })
     return problemResponse(
       c,
-      new Problem(500, 'Internal Server Error', 'Something went wrong on our side; it has been logged.'),
+      new Problem(
+        500,
+        'Internal Server Error',
+        'Something went wrong on our side; it has been logged.',
+      ),
     )
   })
 

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import type { Scope } from '../config.ts'
-import { Problem } from '../http/errors.ts'
 import type { AppEnv } from '../http/env.ts'
+import { Problem } from '../http/errors.ts'
 import { intersectScope } from '../oauth/scopes.ts'
 import { findToken, isTokenLive } from '../oauth/tokens.ts'
 
@@ -33,15 +33,20 @@ function invalidToken(detail: string): Problem {
 export const requireBearer: MiddlewareHandler<DataEnv> = async (c, next) => {
   const header = c.req.header('authorization')
   if (header === undefined || !/^Bearer(\s|$)/i.test(header)) {
-    throw new Problem(401, 'Unauthorized', 'Send the user\'s access token as "Authorization: Bearer <token>".', {
-      headers: { 'www-authenticate': `Bearer ${REALM}` },
-    })
+    throw new Problem(
+      401,
+      'Unauthorized',
+      'Send the user\'s access token as "Authorization: Bearer <token>".',
+      {
+        headers: { 'www-authenticate': `Bearer ${REALM}` },
+      },
+    )
   }
   const token = header.replace(/^Bearer\s*/i, '').trim()
   if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) throw invalidToken('The access token is malformed.')
   const deps = c.var.deps
   const found = await findToken(deps, token)
-  if (!found || found.token.kind !== 'access') throw invalidToken('The access token is unknown.')
+  if (found?.token.kind !== 'access') throw invalidToken('The access token is unknown.')
   if (!isTokenLive(found, deps)) throw invalidToken('The access token has expired or was revoked.')
   c.set('principal', {
     userId: found.token.userId,

@@ -20,7 +20,13 @@ const Cursor = z.discriminatedUnion('m', [
     a: z.number().int(),
     k: z.string(),
   }),
-  z.object({ m: z.literal('changes'), t: z.string(), u: z.string(), since: z.number().int(), q: z.number().int() }),
+  z.object({
+    m: z.literal('changes'),
+    t: z.string(),
+    u: z.string(),
+    since: z.number().int(),
+    q: z.number().int(),
+  }),
 ])
 export type Cursor = z.infer<typeof Cursor>
 
@@ -31,7 +37,10 @@ function cursorKey(db: Db): Promise<CryptoKey> {
   let key = keys.get(db)
   if (!key) {
     key = (async () => {
-      await db.insert(settings).values({ key: 'cursor_secret', value: randomSecret() }).onConflictDoNothing()
+      await db
+        .insert(settings)
+        .values({ key: 'cursor_secret', value: randomSecret() })
+        .onConflictDoNothing()
       const row = await db.select().from(settings).where(eq(settings.key, 'cursor_secret')).get()
       return crypto.subtle.importKey(
         'raw',
@@ -47,7 +56,11 @@ function cursorKey(db: Db): Promise<CryptoKey> {
 }
 
 async function mac(db: Db, payload: string): Promise<Uint8Array> {
-  const signature = await crypto.subtle.sign('HMAC', await cursorKey(db), new TextEncoder().encode(payload))
+  const signature = await crypto.subtle.sign(
+    'HMAC',
+    await cursorKey(db),
+    new TextEncoder().encode(payload),
+  )
   return new Uint8Array(signature).slice(0, 16)
 }
 
@@ -57,12 +70,23 @@ export async function encodeCursor(db: Db, cursor: Cursor): Promise<string> {
 }
 
 function invalid(): Problem {
-  return new Problem(400, 'Invalid request', 'next_token is not a token this server issued for this query.', {
-    errors: [{ path: 'next_token', message: 'must be the next_token from the previous page, unchanged' }],
-  })
+  return new Problem(
+    400,
+    'Invalid request',
+    'next_token is not a token this server issued for this query.',
+    {
+      errors: [
+        { path: 'next_token', message: 'must be the next_token from the previous page, unchanged' },
+      ],
+    },
+  )
 }
 
-export async function decodeCursor(db: Db, token: string, expect: { type: string; userId: string }): Promise<Cursor> {
+export async function decodeCursor(
+  db: Db,
+  token: string,
+  expect: { type: string; userId: string },
+): Promise<Cursor> {
   const [payload, signature, extra] = token.split('.')
   if (!payload || !signature || extra !== undefined) throw invalid()
   let json: unknown
@@ -73,6 +97,7 @@ export async function decodeCursor(db: Db, token: string, expect: { type: string
     throw invalid()
   }
   const parsed = Cursor.safeParse(json)
-  if (!parsed.success || parsed.data.t !== expect.type || parsed.data.u !== expect.userId) throw invalid()
+  if (!parsed.success || parsed.data.t !== expect.type || parsed.data.u !== expect.userId)
+    throw invalid()
   return parsed.data
 }

@@ -141,7 +141,8 @@ export function localDay(ms: number, zone: string): string {
  * Local midnight of `day` (YYYY-MM-DD) in `zone`, as epoch ms. Where midnight does not exist
  * because the clocks jump forward at 00:00 (America/Santiago, America/Havana, Asia/Beirut), this is
  * the first instant of that day, the moment of the jump; where midnight happens twice because the
- * clocks fall back from 01:00 (America/Havana), it is the first of the two.
+ * clocks fall back from 01:00 (America/Havana), it is the first of the two. A day the zone skipped
+ * entirely (Pacific/Apia, 2011-12-30) begins, and ends, where the next day begins.
  *
  * @throws Error when `day` is not a real date or `zone` is not a valid IANA zone.
  */

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm'
-import { Hono } from 'hono'
 import type { Context } from 'hono'
+import { Hono } from 'hono'
 import { z } from 'zod'
 import type { Scope } from '../config.ts'
 import { users } from '../db/schema.ts'
@@ -19,7 +19,14 @@ const SCOPE_OF: Record<DataType, Scope> = {
   daily: 'daily:read',
 }
 
-const QUERY_PARAMS = ['start_date', 'end_date', 'with_samples', 'limit', 'next_token', 'updated_since']
+const QUERY_PARAMS = [
+  'start_date',
+  'end_date',
+  'with_samples',
+  'limit',
+  'next_token',
+  'updated_since',
+]
 
 const PullQuery = z.object({
   start_date: z.string().optional(),
@@ -29,7 +36,13 @@ const PullQuery = z.object({
     .string()
     .regex(/^\d+$/, 'must be an integer from 1 to 500')
     .transform(Number)
-    .pipe(z.number().int().min(1, 'must be an integer from 1 to 500').max(500, 'must be an integer from 1 to 500'))
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(1, 'must be an integer from 1 to 500')
+        .max(500, 'must be an integer from 1 to 500'),
+    )
     .default(100),
   next_token: z.string().optional(),
   updated_since: z.string().optional(),
@@ -44,7 +57,12 @@ async function applyRateLimits(c: Context<DataEnv>, limiter: RateLimiter) {
   const { clientId, userId } = c.var.principal
   const at = now()
   const client = await limiter.hit(`client:${clientId}`, config.rateLimitClientPerMinute, 60, at)
-  const user = await limiter.hit(`user:${clientId}:${userId}`, config.rateLimitUserPerMinute, 60, at)
+  const user = await limiter.hit(
+    `user:${clientId}:${userId}`,
+    config.rateLimitUserPerMinute,
+    60,
+    at,
+  )
   const headers = {
     'ratelimit-policy': `"client";q=${client.limit};w=60, "user";q=${user.limit};w=60`,
     ratelimit: `"client";r=${client.remaining};t=${client.resetSeconds}, "user";r=${user.remaining};t=${user.resetSeconds}`,
@@ -70,7 +88,11 @@ export function dataRoutes(limiter: RateLimiter) {
 
   routes.get('/v1/user', async (c) => {
     const { principal } = c.var
-    const user = await c.var.deps.db.select().from(users).where(eq(users.id, principal.userId)).get()
+    const user = await c.var.deps.db
+      .select()
+      .from(users)
+      .where(eq(users.id, principal.userId))
+      .get()
     if (!user) throw new Problem(404, 'Not Found', 'The user no longer exists.')
     const profile = principal.scopes.includes('profile:read')
     return c.json({
@@ -103,23 +125,45 @@ async function pull(c: Context<DataEnv>, type: DataType): Promise<Response> {
   }
   const query = parseOrProblem(PullQuery, c.req.query(), 'query')
   const withSamples = query.with_samples === 'true'
-  const user = await db.select({ timezone: users.timezone }).from(users).where(eq(users.id, userId)).get()
+  const user = await db
+    .select({ timezone: users.timezone })
+    .from(users)
+    .where(eq(users.id, userId))
+    .get()
   if (!user) throw new Problem(404, 'Not Found', 'The user no longer exists.')
-  const cursor = query.next_token ? await decodeCursor(db, query.next_token, { type, userId }) : null
+  const cursor = query.next_token
+    ? await decodeCursor(db, query.next_token, { type, userId })
+    : null
 
   let data: string[]
   let deleted: string[] | null = null
   let next: string | null = null
   if (cursor?.m === 'changes' || (!cursor && query.updated_since !== undefined)) {
-    const sinceMs = cursor?.m === 'changes' ? cursor.since : parseInstant(query.updated_since as string, 'updated_since')
+    const sinceMs =
+      cursor?.m === 'changes'
+        ? cursor.since
+        : parseInstant(query.updated_since as string, 'updated_since')
     const afterSeq = cursor?.m === 'changes' ? cursor.q : 0
-    const rows = await changesSince(db, { userId, type, sinceMs, afterSeq, limit: query.limit, withSamples })
+    const rows = await changesSince(db, {
+      userId,
+      type,
+      sinceMs,
+      afterSeq,
+      limit: query.limit,
+      withSamples,
+    })
     const page = rows.slice(0, query.limit)
     data = page.filter((r) => r.deletedAt === null && r.body !== null).map((r) => r.body as string)
     deleted = page.filter((r) => r.deletedAt !== null).map((r) => r.key)
     const last = page.at(-1)
     if (rows.length > query.limit && last) {
-      next = await encodeCursor(db, { m: 'changes', t: type, u: userId, since: sinceMs, q: last.seq })
+      next = await encodeCursor(db, {
+        m: 'changes',
+        t: type,
+        u: userId,
+        since: sinceMs,
+        q: last.seq,
+      })
     }
   } else {
     let startMs: number
@@ -129,19 +173,45 @@ async function pull(c: Context<DataEnv>, type: DataType): Promise<Response> {
       endMs = cursor.e
     } else {
       if (query.start_date === undefined) {
-        throw new Problem(400, 'Invalid request', 'start_date is required unless updated_since is given.', {
-          errors: [{ path: 'start_date', message: 'is required (YYYY-MM-DD, unix seconds or an RFC 3339 date-time)' }],
-        })
+        throw new Problem(
+          400,
+          'Invalid request',
+          'start_date is required unless updated_since is given.',
+          {
+            errors: [
+              {
+                path: 'start_date',
+                message: 'is required (YYYY-MM-DD, unix seconds or an RFC 3339 date-time)',
+              },
+            ],
+          },
+        )
       }
       ;({ startMs, endMs } = parseDateRange(query, user.timezone, now()))
     }
     const after = cursor?.m === 'range' ? { startMs: cursor.a, key: cursor.k } : null
-    const rows = await recordsInRange(db, { userId, type, startMs, endMs, after, limit: query.limit, withSamples })
+    const rows = await recordsInRange(db, {
+      userId,
+      type,
+      startMs,
+      endMs,
+      after,
+      limit: query.limit,
+      withSamples,
+    })
     const page = rows.slice(0, query.limit)
     data = page.map((r) => r.body as string)
     const last = page.at(-1)
     if (rows.length > query.limit && last) {
-      next = await encodeCursor(db, { m: 'range', t: type, u: userId, s: startMs, e: endMs, a: last.startMs, k: last.key })
+      next = await encodeCursor(db, {
+        m: 'range',
+        t: type,
+        u: userId,
+        s: startMs,
+        e: endMs,
+        a: last.startMs,
+        k: last.key,
+      })
     }
   }
 

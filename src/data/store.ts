@@ -75,7 +75,12 @@ export async function upsertRecords(
     else continue
     changed.push(record)
   }
-  const counts = { inserted, updated, unchanged: batch.length - changed.length, events: changed.length }
+  const counts = {
+    inserted,
+    updated,
+    unchanged: batch.length - changed.length,
+    events: changed.length,
+  }
   if (changed.length === 0) return counts
 
   const n = changed.length
@@ -143,16 +148,36 @@ export async function deleteRecord(
   key: string,
   now: number,
 ): Promise<boolean> {
-  const live = and(eq(records.userId, userId), eq(records.type, type), eq(records.key, key), isNull(records.deletedAt))
+  const live = and(
+    eq(records.userId, userId),
+    eq(records.type, type),
+    eq(records.key, key),
+    isNull(records.deletedAt),
+  )
   const found = await db.select({ key: records.key }).from(records).where(live).get()
   if (!found) return false
   await atomic(db, [
     bumpSequence(db, 1),
     db
       .update(records)
-      .set({ deletedAt: now, updatedAt: now, bodyFull: null, bodyLite: null, seq: seqExpression(1, 1) })
+      .set({
+        deletedAt: now,
+        updatedAt: now,
+        bodyFull: null,
+        bodyLite: null,
+        seq: seqExpression(1, 1),
+      })
       .where(live),
-    db.insert(outbox).values({ userId, type, recordKey: key, change: 'delete', seq: seqExpression(1, 1), createdAt: now }),
+    db
+      .insert(outbox)
+      .values({
+        userId,
+        type,
+        recordKey: key,
+        change: 'delete',
+        seq: seqExpression(1, 1),
+        createdAt: now,
+      }),
   ])
   return true
 }
@@ -169,7 +194,15 @@ export interface RangePosition {
  */
 export async function recordsInRange(
   db: Db,
-  q: { userId: string; type: DataType; startMs: number; endMs: number; after: RangePosition | null; limit: number; withSamples: boolean },
+  q: {
+    userId: string
+    type: DataType
+    startMs: number
+    endMs: number
+    after: RangePosition | null
+    limit: number
+    withSamples: boolean
+  },
 ) {
   const body = q.withSamples ? records.bodyFull : records.bodyLite
   return db
@@ -182,7 +215,9 @@ export async function recordsInRange(
         gte(records.startMs, q.startMs),
         lt(records.startMs, q.endMs),
         isNull(records.deletedAt),
-        q.after ? sql`(${records.startMs}, ${records.key}) > (${q.after.startMs}, ${q.after.key})` : undefined,
+        q.after
+          ? sql`(${records.startMs}, ${records.key}) > (${q.after.startMs}, ${q.after.key})`
+          : undefined,
       ),
     )
     .orderBy(asc(records.startMs), asc(records.key))
@@ -193,7 +228,14 @@ export async function recordsInRange(
 /** One page of changes (records and tombstones) at or after `sinceMs`, oldest change first. */
 export async function changesSince(
   db: Db,
-  q: { userId: string; type: DataType; sinceMs: number; afterSeq: number; limit: number; withSamples: boolean },
+  q: {
+    userId: string
+    type: DataType
+    sinceMs: number
+    afterSeq: number
+    limit: number
+    withSamples: boolean
+  },
 ) {
   const body = q.withSamples ? records.bodyFull : records.bodyLite
   return db

@@ -39,7 +39,9 @@ export async function atomic(db: Db, statements: readonly Statement[]): Promise<
   }
   return sync.transaction(
     () =>
-      statements.map((s) => (s as unknown as { prepare(): SyncPrepared }).prepare().execute().sync()),
+      statements.map((s) =>
+        (s as unknown as { prepare(): SyncPrepared }).prepare().execute().sync(),
+      ),
     { behavior: 'immediate' },
   )
 }

@@ -29,7 +29,9 @@ export const clients = sqliteTable('clients', {
   signatureScheme: text('signature_scheme', { enum: ['terra', 'standard'] })
     .notNull()
     .default('terra'),
-  payloadMode: text('payload_mode', { enum: ['full', 'ping'] }).notNull().default('full'),
+  payloadMode: text('payload_mode', { enum: ['full', 'ping'] })
+    .notNull()
+    .default('full'),
   webhookStatus: text('webhook_status', { enum: ['active', 'disabled'] })
     .notNull()
     .default('active'),

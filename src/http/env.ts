@@ -5,7 +5,10 @@ import type { RateLimiter } from '../data/rate-limit.ts'
 import type { Db } from '../db/index.ts'
 
 /** Log lines are JSON objects; the Node entry writes them to stdout. */
-export type LogFn = (level: 'debug' | 'info' | 'warn' | 'error', fields: Record<string, unknown>) => void
+export type LogFn = (
+  level: 'debug' | 'info' | 'warn' | 'error',
+  fields: Record<string, unknown>,
+) => void
 
 /**
  * Everything the app needs from its runtime. Handlers reach it through `c.var.deps`; nothing in

@@ -61,7 +61,10 @@ export class PageError extends Error {
  * unknown key is reported at its own path (zod puts it on the parent object), so a misspelled
  * field is named where it is.
  */
-export function fieldErrors(error: z.ZodError, prefix: (string | number)[] = []): ProblemFieldError[] {
+export function fieldErrors(
+  error: z.ZodError,
+  prefix: (string | number)[] = [],
+): ProblemFieldError[] {
   return error.issues.flatMap((issue) => {
     const path = [...prefix, ...(issue.path as (string | number)[])]
     if (issue.code === 'unrecognized_keys') {

@@ -2,12 +2,17 @@ import { eq } from 'drizzle-orm'
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { readJsonBody } from '../admin/json-body.ts'
-import { users } from '../db/schema.ts'
-import { fieldErrors, Problem, type ProblemFieldError } from '../http/errors.ts'
-import type { AppEnv } from '../http/env.ts'
 import { localDay, timestampToMs } from '../data/date-range.ts'
-import { DATA_RECORD_SCHEMAS, type DataType, recordKey, stripSamples } from '../data/models/index.ts'
+import {
+  DATA_RECORD_SCHEMAS,
+  type DataType,
+  recordKey,
+  stripSamples,
+} from '../data/models/index.ts'
 import { deleteRecord, type PreparedRecord, upsertRecords } from '../data/store.ts'
+import { users } from '../db/schema.ts'
+import type { AppEnv } from '../http/env.ts'
+import { fieldErrors, Problem, type ProblemFieldError } from '../http/errors.ts'
 
 /** Contract limits for one ingest request. */
 export const MAX_INGEST_RECORDS = 1000
@@ -25,7 +30,11 @@ async function loadUser(c: { var: AppEnv['Variables'] }, userId: string) {
 function parseType(value: string): DataType {
   const parsed = DataTypeParam.safeParse(value)
   if (!parsed.success) {
-    throw new Problem(404, 'Not Found', `There is no data type "${value}"; use sleep, activity or daily.`)
+    throw new Problem(
+      404,
+      'Not Found',
+      `There is no data type "${value}"; use sleep, activity or daily.`,
+    )
   }
   return parsed.data
 }
@@ -89,9 +98,14 @@ ingestRoutes.put('/users/:userId/:type', async (c) => {
   }
   const batch = prepareBatch(type, body.data, user.timezone)
   if (!batch.ok) {
-    throw new Problem(422, 'Unprocessable Content', 'Some records do not follow the model; nothing was stored.', {
-      errors: batch.errors,
-    })
+    throw new Problem(
+      422,
+      'Unprocessable Content',
+      'Some records do not follow the model; nothing was stored.',
+      {
+        errors: batch.errors,
+      },
+    )
   }
   const { deps } = c.var
   const counts = await upsertRecords(deps.db, user.id, type, batch.records, deps.now())

@@ -1,8 +1,8 @@
 import { and, desc, eq, isNull } from 'drizzle-orm'
 import { Hono } from 'hono'
 import { clients, grants } from '../db/schema.ts'
-import { PageError } from '../http/errors.ts'
 import type { AppEnv } from '../http/env.ts'
+import { PageError } from '../http/errors.ts'
 import { readForm } from '../http/form.ts'
 import { renderAccount } from '../views/account.tsx'
 import { splitScope } from './scopes.ts'
@@ -47,7 +47,8 @@ accountRoutes.post('/account/disconnect', async (c) => {
     .from(grants)
     .where(and(eq(grants.id, grantId), eq(grants.userId, user.id), isNull(grants.revokedAt)))
     .get()
-  if (!grant) throw new PageError(404, 'Not connected', 'That app is not connected to your account.')
+  if (!grant)
+    throw new PageError(404, 'Not connected', 'That app is not connected to your account.')
   await revokeGrant(c.var.deps, grant.id)
   return c.redirect('/account', 303)
 })

@@ -1,16 +1,23 @@
 import { and, eq, gt, isNull } from 'drizzle-orm'
-import { Hono } from 'hono'
 import type { Context } from 'hono'
+import { Hono } from 'hono'
 import { hashSecret, randomSecret } from '../crypto.ts'
 import { atomic, type Statement } from '../db/index.ts'
 import { authorizationCodes, authorizationRequests, grants } from '../db/schema.ts'
-import { OAuthError, PageError } from '../http/errors.ts'
 import type { AppEnv } from '../http/env.ts'
+import { OAuthError, PageError } from '../http/errors.ts'
 import { readForm } from '../http/form.ts'
 import { renderConsent } from '../views/consent.tsx'
 import { type Client, findClient } from './clients.ts'
 import { formatScope, parseScope, splitScope } from './scopes.ts'
-import { type BrowserSession, currentSession, ensureSession, requireCsrf, sessionUser, type User } from './session.ts'
+import {
+  type BrowserSession,
+  currentSession,
+  ensureSession,
+  requireCsrf,
+  sessionUser,
+  type User,
+} from './session.ts'
 import { CODE_PREFIX } from './tokens.ts'
 
 /** Authorization codes live at most 60 s (contract); pending requests 10 minutes. */
@@ -57,7 +64,12 @@ function errorRedirect(
   err: OAuthError,
   status: 302 | 303,
 ) {
-  return clientRedirect(c, redirectUri, { error: err.error, error_description: err.description, state }, status)
+  return clientRedirect(
+    c,
+    redirectUri,
+    { error: err.error, error_description: err.description, state },
+    status,
+  )
 }
 
 /**
@@ -67,7 +79,11 @@ function errorRedirect(
 async function verifyClientAndRedirect(c: Context<AppEnv>, query: URLSearchParams) {
   for (const name of ['client_id', 'redirect_uri']) {
     if (query.getAll(name).length > 1) {
-      throw new PageError(400, 'Invalid authorization request', `The parameter ${name} is repeated.`)
+      throw new PageError(
+        400,
+        'Invalid authorization request',
+        `The parameter ${name} is repeated.`,
+      )
     }
   }
   const clientId = query.get('client_id')
@@ -107,13 +123,19 @@ function validateRequest(query: URLSearchParams, client: Client) {
   }
   const challenge = query.get('code_challenge')
   if (!challenge) {
-    throw new OAuthError('invalid_request', 'code_challenge is required: PKCE with S256 is mandatory.')
+    throw new OAuthError(
+      'invalid_request',
+      'code_challenge is required: PKCE with S256 is mandatory.',
+    )
   }
   if (query.get('code_challenge_method') !== 'S256') {
     throw new OAuthError('invalid_request', 'code_challenge_method must be S256.')
   }
   if (!S256_CHALLENGE.test(challenge)) {
-    throw new OAuthError('invalid_request', 'code_challenge is not a base64url SHA-256 value (43 characters).')
+    throw new OAuthError(
+      'invalid_request',
+      'code_challenge is not a base64url SHA-256 value (43 characters).',
+    )
   }
   const state = query.get('state')
   if (state !== null && state.length > 2048) {
@@ -203,7 +225,9 @@ async function issueCodeAndRedirect(
     const kept = splitScope(existing.scope).filter((s) => !requested.has(s))
     const next = formatScope([...kept, ...approved])
     if (next !== existing.scope) {
-      statements.push(db.update(grants).set({ scope: next, updatedAt: at }).where(eq(grants.id, existing.id)))
+      statements.push(
+        db.update(grants).set({ scope: next, updatedAt: at }).where(eq(grants.id, existing.id)),
+      )
     }
   } else {
     grantId = crypto.randomUUID()
@@ -284,7 +308,8 @@ authorizeRoutes.get('/oauth/authorize', async (c) => {
   try {
     request = validateRequest(query, client)
   } catch (err) {
-    if (err instanceof OAuthError) return errorRedirect(c, redirectUri, query.get('state'), err, 302)
+    if (err instanceof OAuthError)
+      return errorRedirect(c, redirectUri, query.get('state'), err, 302)
     throw err
   }
   const session = await ensureSession(c)
@@ -324,12 +349,21 @@ authorizeRoutes.get('/oauth/consent', async (c) => {
   const tx = await loadRequest(c, c.req.query('tx'), session)
   const user = await sessionUser(c, session)
   if (!user) return c.redirect(`/login?tx=${encodeURIComponent(tx.id)}`, 302)
-  return consentOrCode(c, tx, session, user, { forceConsent: false, promptNone: false, status: 302 })
+  return consentOrCode(c, tx, session, user, {
+    forceConsent: false,
+    promptNone: false,
+    status: 302,
+  })
 })
 
 authorizeRoutes.post('/oauth/consent', async (c) => {
   const parsed = await readForm(c, ['scope'])
-  if (!parsed.ok) throw new PageError(400, 'Invalid form', `The consent form could not be read: ${parsed.failure.message}.`)
+  if (!parsed.ok)
+    throw new PageError(
+      400,
+      'Invalid form',
+      `The consent form could not be read: ${parsed.failure.message}.`,
+    )
   const { form } = parsed
   const session = await requireCsrf(await currentSession(c), form.get('csrf'))
   const tx = await loadRequest(c, form.get('tx'), session)

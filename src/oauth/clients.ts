@@ -2,12 +2,15 @@ import { eq } from 'drizzle-orm'
 import type { Context } from 'hono'
 import { verifySecret } from '../crypto.ts'
 import { clients } from '../db/schema.ts'
-import { OAuthError } from '../http/errors.ts'
 import type { AppEnv } from '../http/env.ts'
+import { OAuthError } from '../http/errors.ts'
 
 export type Client = typeof clients.$inferSelect
 
-export async function findClient(c: Context<AppEnv>, clientId: string): Promise<Client | undefined> {
+export async function findClient(
+  c: Context<AppEnv>,
+  clientId: string,
+): Promise<Client | undefined> {
   return c.var.deps.db.select().from(clients).where(eq(clients.id, clientId)).get()
 }
 
@@ -42,7 +45,10 @@ const BASIC_CHALLENGE = { 'www-authenticate': 'Basic realm="partner-gateway", ch
  * Every failure is `invalid_client` with 401; with a `WWW-Authenticate` challenge when the
  * client tried Basic (§5.2).
  */
-export async function authenticateClient(c: Context<AppEnv>, form: URLSearchParams): Promise<Client> {
+export async function authenticateClient(
+  c: Context<AppEnv>,
+  form: URLSearchParams,
+): Promise<Client> {
   const header = c.req.header('authorization')
   const formId = form.get('client_id')
   const formSecret = form.get('client_secret')
@@ -53,9 +59,14 @@ export async function authenticateClient(c: Context<AppEnv>, form: URLSearchPara
     usedBasic = /^Basic\s/i.test(header)
     const basic = parseBasic(header)
     if (!basic) {
-      throw new OAuthError('invalid_client', 'The Authorization header is not valid Basic credentials.', 401, {
-        headers: BASIC_CHALLENGE,
-      })
+      throw new OAuthError(
+        'invalid_client',
+        'The Authorization header is not valid Basic credentials.',
+        401,
+        {
+          headers: BASIC_CHALLENGE,
+        },
+      )
     }
     if (formSecret !== null) {
       throw new OAuthError('invalid_request', 'Use one client authentication method, not both.')

@@ -2,8 +2,8 @@ import { eq } from 'drizzle-orm'
 import { Hono } from 'hono'
 import { dummyPasswordHash, verifyPassword } from '../crypto.ts'
 import { users } from '../db/schema.ts'
-import { PageError } from '../http/errors.ts'
 import type { AppEnv } from '../http/env.ts'
+import { PageError } from '../http/errors.ts'
 import { readForm } from '../http/form.ts'
 import { renderPage } from '../views/layout.tsx'
 import { renderLogin } from '../views/login.tsx'
@@ -37,7 +37,11 @@ loginRoutes.post('/login', async (c) => {
   const { db, now, remoteAddress, passwordIterations } = c.var.deps
   const parsed = await readForm(c)
   if (!parsed.ok) {
-    throw new PageError(400, 'Invalid form', `The sign-in form could not be read: ${parsed.failure.message}.`)
+    throw new PageError(
+      400,
+      'Invalid form',
+      `The sign-in form could not be read: ${parsed.failure.message}.`,
+    )
   }
   const { form } = parsed
   const session = await requireCsrf(await currentSession(c), form.get('csrf'))
@@ -66,8 +70,11 @@ loginRoutes.post('/login', async (c) => {
 
   const user = await db.select().from(users).where(eq(users.email, email)).get()
   // Unknown accounts cost one KDF run too, and get the same answer as a wrong password.
-  const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash(passwordIterations)))
-  if (!user || !user.passwordHash || !ok) {
+  const ok = await verifyPassword(
+    password,
+    user?.passwordHash ?? (await dummyPasswordHash(passwordIterations)),
+  )
+  if (!user?.passwordHash || !ok) {
     await recordFailure(db, keys, now())
     return renderLogin(c, { ...view, error: 'Incorrect email or password.', status: 401 })
   }
@@ -77,7 +84,10 @@ loginRoutes.post('/login', async (c) => {
 
 loginRoutes.post('/logout', async (c) => {
   const parsed = await readForm(c)
-  const session = await requireCsrf(await currentSession(c), parsed.ok ? parsed.form.get('csrf') : null)
+  const session = await requireCsrf(
+    await currentSession(c),
+    parsed.ok ? parsed.form.get('csrf') : null,
+  )
   await signOut(c, session)
   return c.redirect('/login', 303)
 })

@@ -1,6 +1,6 @@
 import type { Context } from 'hono'
-import { OAuthError } from '../http/errors.ts'
 import type { AppEnv } from '../http/env.ts'
+import { OAuthError } from '../http/errors.ts'
 import { readForm } from '../http/form.ts'
 
 /** Reads a back-channel OAuth request body; every defect is `invalid_request` (RFC 6749 §5.2). */
@@ -17,6 +17,7 @@ function capitalize(text: string): string {
 
 export function requireParam(form: URLSearchParams, name: string): string {
   const value = form.get(name)
-  if (value === null || value === '') throw new OAuthError('invalid_request', `${name} is required.`)
+  if (value === null || value === '')
+    throw new OAuthError('invalid_request', `${name} is required.`)
   return value
 }

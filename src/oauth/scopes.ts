@@ -2,7 +2,10 @@ import { SCOPES, type Scope } from '../config.ts'
 
 export const SCOPE_DESCRIPTIONS: Record<string, { title: string; detail: string }> = {
   'sleep:read': { title: 'Sleep', detail: 'Your sleep sessions: stages, heart rate, breathing.' },
-  'activity:read': { title: 'Workouts', detail: 'Your activities: type, distance, heart rate, calories.' },
+  'activity:read': {
+    title: 'Workouts',
+    detail: 'Your activities: type, distance, heart rate, calories.',
+  },
   'daily:read': { title: 'Daily summaries', detail: 'Steps, calories and active time per day.' },
   'profile:read': { title: 'Profile', detail: 'Your email address and display name.' },
 }

@@ -4,8 +4,8 @@ import { getCookie, setCookie } from 'hono/cookie'
 import { hashSecret, randomSecret, timingSafeEqualStrings } from '../crypto.ts'
 import { atomic } from '../db/index.ts'
 import { authorizationRequests, sessions, users } from '../db/schema.ts'
-import { PageError } from '../http/errors.ts'
 import type { AppEnv } from '../http/env.ts'
+import { PageError } from '../http/errors.ts'
 
 export const SESSION_COOKIE = 'pg_session'
 const SESSION_TTL_MS = 12 * 3600 * 1000
@@ -96,7 +96,11 @@ export async function requireCsrf(
   session: BrowserSession | undefined,
   presented: string | null,
 ): Promise<BrowserSession> {
-  if (!session || presented === null || !(await timingSafeEqualStrings(presented, session.csrfToken))) {
+  if (
+    !session ||
+    presented === null ||
+    !(await timingSafeEqualStrings(presented, session.csrfToken))
+  ) {
     throw new PageError(
       403,
       'This form has expired',
@@ -106,7 +110,10 @@ export async function requireCsrf(
   return session
 }
 
-export async function sessionUser(c: Context<AppEnv>, session: BrowserSession): Promise<User | undefined> {
+export async function sessionUser(
+  c: Context<AppEnv>,
+  session: BrowserSession,
+): Promise<User | undefined> {
   if (!session.userId) return undefined
   return c.var.deps.db.select().from(users).where(eq(users.id, session.userId)).get()
 }

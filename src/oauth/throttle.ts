@@ -7,7 +7,10 @@ export const THROTTLE_WINDOW_MS = 15 * 60_000
 export const ACCOUNT_FAILURE_LIMIT = 5
 export const ADDRESS_FAILURE_LIMIT = 100
 
-export function throttleKeys(email: string, address: string | undefined): { key: string; limit: number }[] {
+export function throttleKeys(
+  email: string,
+  address: string | undefined,
+): { key: string; limit: number }[] {
   const keys = [{ key: `account:${email.trim().toLowerCase()}`, limit: ACCOUNT_FAILURE_LIMIT }]
   if (address) keys.push({ key: `address:${address}`, limit: ADDRESS_FAILURE_LIMIT })
   return keys

@@ -1,11 +1,11 @@
 import { and, eq, isNull } from 'drizzle-orm'
-import { Hono } from 'hono'
 import type { Context } from 'hono'
+import { Hono } from 'hono'
 import { hashSecret, pkceChallenge } from '../crypto.ts'
 import { atomic } from '../db/index.ts'
 import { authorizationCodes, grants, tokens } from '../db/schema.ts'
-import { OAuthError } from '../http/errors.ts'
 import type { AppEnv } from '../http/env.ts'
+import { OAuthError } from '../http/errors.ts'
 import { authenticateClient, type Client } from './clients.ts'
 import { readOAuthForm, requireParam } from './oauth-form.ts'
 import { formatScope, intersectScope, parseScope } from './scopes.ts'
@@ -50,14 +50,21 @@ async function authorizationCodeGrant(c: Context<AppEnv>, client: Client, form: 
     .where(eq(authorizationCodes.codeHash, await hashSecret(code)))
     .get()
   if (!row || row.clientId !== client.id) {
-    throw new OAuthError('invalid_grant', 'The authorization code is unknown or was issued to another client.')
+    throw new OAuthError(
+      'invalid_grant',
+      'The authorization code is unknown or was issued to another client.',
+    )
   }
   if (row.usedAt !== null) {
     // RFC 6749 §4.1.2: a code used twice means it leaked; revoke what it produced.
     await atomic(db, revokeFamilyStatements(db, row.id, deps.now()))
-    throw new OAuthError('invalid_grant', 'The authorization code was already used; tokens issued from it are revoked.')
+    throw new OAuthError(
+      'invalid_grant',
+      'The authorization code was already used; tokens issued from it are revoked.',
+    )
   }
-  if (row.expiresAt <= deps.now()) throw new OAuthError('invalid_grant', 'The authorization code has expired.')
+  if (row.expiresAt <= deps.now())
+    throw new OAuthError('invalid_grant', 'The authorization code has expired.')
   if (row.redirectUri !== redirectUri) {
     throw new OAuthError('invalid_grant', 'redirect_uri does not match the authorization request.')
   }
@@ -76,7 +83,10 @@ async function authorizationCodeGrant(c: Context<AppEnv>, client: Client, form: 
     .all()
   if (consumed.length === 0) {
     await atomic(db, revokeFamilyStatements(db, row.id, deps.now()))
-    throw new OAuthError('invalid_grant', 'The authorization code was already used; tokens issued from it are revoked.')
+    throw new OAuthError(
+      'invalid_grant',
+      'The authorization code was already used; tokens issued from it are revoked.',
+    )
   }
   const grant = await db.select().from(grants).where(eq(grants.id, row.grantId)).get()
   if (!grant || grant.revokedAt !== null) {
@@ -105,15 +115,19 @@ async function refreshTokenGrant(c: Context<AppEnv>, client: Client, form: URLSe
   const { db } = deps
   const raw = requireParam(form, 'refresh_token')
   const found = await findToken(deps, raw)
-  if (!found || found.token.kind !== 'refresh' || found.token.clientId !== client.id) {
-    throw new OAuthError('invalid_grant', 'The refresh token is unknown or was issued to another client.')
+  if (found?.token.kind !== 'refresh' || found.token.clientId !== client.id) {
+    throw new OAuthError(
+      'invalid_grant',
+      'The refresh token is unknown or was issued to another client.',
+    )
   }
   const { token } = found
   const now = deps.now()
   if (token.revokedAt !== null || found.grantRevokedAt !== null) {
     throw new OAuthError('invalid_grant', 'The refresh token has been revoked.')
   }
-  if (token.expiresAt <= now) throw new OAuthError('invalid_grant', 'The refresh token has expired.')
+  if (token.expiresAt <= now)
+    throw new OAuthError('invalid_grant', 'The refresh token has expired.')
 
   // Scope may narrow, never widen (RFC 6749 §6); the grant may have narrowed since.
   const allowed = intersectScope(token.scope, found.grantScope)

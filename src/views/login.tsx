@@ -32,9 +32,22 @@ export function renderLogin(c: Context, view: LoginView) {
         <input type="hidden" name="csrf" value={view.csrf} />
         {view.tx ? <input type="hidden" name="tx" value={view.tx} /> : null}
         <label for="email">Email</label>
-        <input id="email" type="email" name="email" value={view.email ?? ''} autocomplete="username" required />
+        <input
+          id="email"
+          type="email"
+          name="email"
+          value={view.email ?? ''}
+          autocomplete="username"
+          required
+        />
         <label for="password">Password</label>
-        <input id="password" type="password" name="password" autocomplete="current-password" required />
+        <input
+          id="password"
+          type="password"
+          name="password"
+          autocomplete="current-password"
+          required
+        />
         <div class="actions">
           <button class="primary" type="submit">
             Sign in

@@ -11,16 +11,27 @@ let gw: TestGateway
 let fx: OAuthFixture
 let token: string
 beforeEach(async () => {
-  gw = createTestGateway({ env: { RATE_LIMIT_USER_PER_MINUTE: '100000', RATE_LIMIT_CLIENT_PER_MINUTE: '100000' } })
-  fx = await oauthFixture(gw, () => addClient(gw), () => addUser(gw, { timezone: 'America/New_York' }))
-  token = (await fx.connect({ scope: 'sleep:read activity:read daily:read profile:read' })).access_token
+  gw = createTestGateway({
+    env: { RATE_LIMIT_USER_PER_MINUTE: '100000', RATE_LIMIT_CLIENT_PER_MINUTE: '100000' },
+  })
+  fx = await oauthFixture(
+    gw,
+    () => addClient(gw),
+    () => addUser(gw, { timezone: 'America/New_York' }),
+  )
+  token = (await fx.connect({ scope: 'sleep:read activity:read daily:read profile:read' }))
+    .access_token
 })
 afterEach(() => gw.close())
 
 /** Nightly sessions at 03:00 UTC on consecutive days. */
 function nights(count: number, from = Date.parse('2026-02-01T03:00:00Z'), prefix = 'n') {
   return Array.from({ length: count }, (_, i) =>
-    sleepAt(`${prefix}${String(i).padStart(3, '0')}`, new Date(from + i * 86400_000).toISOString(), '-05:00'),
+    sleepAt(
+      `${prefix}${String(i).padStart(3, '0')}`,
+      new Date(from + i * 86400_000).toISOString(),
+      '-05:00',
+    ),
   )
 }
 
@@ -38,7 +49,9 @@ describe('authentication and scopes', () => {
   ])('answers a %s token with invalid_token', async (_, bad) => {
     const r = await pull(gw, bad, '/v1/sleep?start_date=2026-02-01')
     expect(r.status).toBe(401)
-    expect(r.response.headers.get('www-authenticate')).toMatch(/^Bearer realm="partner-gateway", error="invalid_token"/)
+    expect(r.response.headers.get('www-authenticate')).toMatch(
+      /^Bearer realm="partner-gateway", error="invalid_token"/,
+    )
   })
 
   it('answers an expired token with invalid_token', async () => {
@@ -59,7 +72,9 @@ describe('authentication and scopes', () => {
       body: new URLSearchParams({ token: t.access_token }),
     })
     expect((await pull(gw, t.access_token, '/v1/sleep?start_date=2026-02-01')).status).toBe(401)
-    expect((await pull(gw, t.refresh_token as string, '/v1/sleep?start_date=2026-02-01')).status).toBe(401)
+    expect(
+      (await pull(gw, t.refresh_token as string, '/v1/sleep?start_date=2026-02-01')).status,
+    ).toBe(401)
   })
 
   it('answers a missing scope with 403 insufficient_scope naming the scope', async () => {
@@ -78,7 +93,15 @@ describe('authentication and scopes', () => {
     await ingest(gw, other.userId, 'activity', [activityAt('zzforeign-a', '2026-02-02T12:00:00Z')])
     await ingest(gw, other.userId, 'daily', [dailyOn('2026-02-02', '-05:00')])
     await ingest(gw, fx.user.userId, 'sleep', nights(3))
-    const otherToken = (await (await oauthFixture(gw, async () => fx.client, async () => other)).connect()).access_token
+    const otherToken = (
+      await (
+        await oauthFixture(
+          gw,
+          async () => fx.client,
+          async () => other,
+        )
+      ).connect()
+    ).access_token
     const otherPage = await pull(gw, otherToken, '/v1/sleep?start_date=2026-01-01&limit=1')
     for (const path of [
       '/v1/sleep?start_date=2026-01-01',
@@ -93,7 +116,11 @@ describe('authentication and scopes', () => {
       expect(r.text).not.toContain('zzforeign')
     }
     // A cursor minted for the other user is refused, not followed.
-    const stolen = await pull(gw, token, `/v1/sleep?start_date=2026-01-01&next_token=${otherPage.body.next_token}`)
+    const stolen = await pull(
+      gw,
+      token,
+      `/v1/sleep?start_date=2026-01-01&next_token=${otherPage.body.next_token}`,
+    )
     expect(stolen.status).toBe(400)
     expect((await pull(gw, token, '/v1/user')).body.user_id).toBe(fx.user.userId)
   })
@@ -109,22 +136,31 @@ describe('responses', () => {
     expect(lite.body.user).toStrictEqual({ user_id: fx.user.userId, provider: 'MOCKWEAR' })
     expect(lite.body.type).toBe('sleep')
     expect(lite.body.next_token).toBeNull()
-    expect(lite.body.data.map((r: { metadata: { summary_id: string } }) => r.metadata.summary_id)).toStrictEqual([
-      'n000',
-      'n001',
-    ])
+    expect(
+      lite.body.data.map((r: { metadata: { summary_id: string } }) => r.metadata.summary_id),
+    ).toStrictEqual(['n000', 'n001'])
     expect(lite.text).not.toMatch(/samples/)
-    const full = await pull(gw, token, '/v1/sleep?start_date=2026-01-31&end_date=2026-02-28&with_samples=true')
+    const full = await pull(
+      gw,
+      token,
+      '/v1/sleep?start_date=2026-01-31&end_date=2026-02-28&with_samples=true',
+    )
     expect(full.body.data[0].heart_rate_data.detailed.hr_samples.length).toBeGreaterThan(0)
     expect(full.body.data[0].sleep_durations_data.hypnogram_samples.length).toBeGreaterThan(0)
   })
 
   it.skipIf(!terra)('every record returned validates against Terra\u2019s own schema', async () => {
     await ingest(gw, fx.user.userId, 'sleep', nights(3))
-    await ingest(gw, fx.user.userId, 'activity', [activityAt('a1', '2026-02-02T12:00:00Z', '-05:00')])
+    await ingest(gw, fx.user.userId, 'activity', [
+      activityAt('a1', '2026-02-02T12:00:00Z', '-05:00'),
+    ])
     await ingest(gw, fx.user.userId, 'daily', [dailyOn('2026-02-02', '-05:00')])
     let checked = 0
-    for (const [type, model] of [['sleep', 'Sleep'], ['activity', 'Activity'], ['daily', 'Daily']] as const) {
+    for (const [type, model] of [
+      ['sleep', 'Sleep'],
+      ['activity', 'Activity'],
+      ['daily', 'Daily'],
+    ] as const) {
       for (const samples of ['true', 'false']) {
         const r = await pull(gw, token, `/v1/${type}?start_date=2026-01-01&with_samples=${samples}`)
         for (const record of r.body.data) {
@@ -167,37 +203,64 @@ describe('date ranges in the user\u2019s zone', () => {
       sleepAt('after', '2026-03-09T04:00:00Z', '-04:00'),
     ])
     const r = await pull(gw, token, '/v1/sleep?start_date=2026-03-08&end_date=2026-03-08')
-    expect(r.body.data.map((d: { metadata: { summary_id: string } }) => d.metadata.summary_id)).toStrictEqual(['first', 'last'])
+    expect(
+      r.body.data.map((d: { metadata: { summary_id: string } }) => d.metadata.summary_id),
+    ).toStrictEqual(['first', 'last'])
   })
 
   it.each([
     ['Asia/Tokyo', '+09:00', '2026-03-07T15:00:00Z', '2026-03-08T15:00:00Z'],
     ['Pacific/Kiritimati', '+14:00', '2026-03-07T10:00:00Z', '2026-03-08T10:00:00Z'],
-  ])('in %s a date-only day runs from local midnight to local midnight', async (zone, offset, startUtc, endUtc) => {
-    const user = await addUser(gw, { timezone: zone })
-    const t = (await (await oauthFixture(gw, async () => fx.client, async () => user)).connect()).access_token
-    const justBefore = new Date(Date.parse(startUtc) - 1000).toISOString()
-    const justBeforeEnd = new Date(Date.parse(endUtc) - 1000).toISOString()
-    await ingest(gw, user.userId, 'activity', [
-      activityAt('before', justBefore, offset),
-      activityAt('first', startUtc, offset),
-      activityAt('last', justBeforeEnd, offset),
-      activityAt('after', endUtc, offset),
-    ])
-    await ingest(gw, user.userId, 'daily', [dailyOn('2026-03-07', offset), dailyOn('2026-03-08', offset), dailyOn('2026-03-09', offset)])
-    const acts = await pull(gw, t, '/v1/activity?start_date=2026-03-08&end_date=2026-03-08')
-    expect(acts.body.data.map((d: { metadata: { summary_id: string } }) => d.metadata.summary_id)).toStrictEqual(['first', 'last'])
-    const days = await pull(gw, t, '/v1/daily?start_date=2026-03-08&end_date=2026-03-08')
-    expect(days.body.data.map((d: { metadata: { start_time: string } }) => d.metadata.start_time)).toStrictEqual([
-      `2026-03-08T00:00:00.000000${offset}`,
-    ])
-  })
+  ])(
+    'in %s a date-only day runs from local midnight to local midnight',
+    async (zone, offset, startUtc, endUtc) => {
+      const user = await addUser(gw, { timezone: zone })
+      const t = (
+        await (
+          await oauthFixture(
+            gw,
+            async () => fx.client,
+            async () => user,
+          )
+        ).connect()
+      ).access_token
+      const justBefore = new Date(Date.parse(startUtc) - 1000).toISOString()
+      const justBeforeEnd = new Date(Date.parse(endUtc) - 1000).toISOString()
+      await ingest(gw, user.userId, 'activity', [
+        activityAt('before', justBefore, offset),
+        activityAt('first', startUtc, offset),
+        activityAt('last', justBeforeEnd, offset),
+        activityAt('after', endUtc, offset),
+      ])
+      await ingest(gw, user.userId, 'daily', [
+        dailyOn('2026-03-07', offset),
+        dailyOn('2026-03-08', offset),
+        dailyOn('2026-03-09', offset),
+      ])
+      const acts = await pull(gw, t, '/v1/activity?start_date=2026-03-08&end_date=2026-03-08')
+      expect(
+        acts.body.data.map((d: { metadata: { summary_id: string } }) => d.metadata.summary_id),
+      ).toStrictEqual(['first', 'last'])
+      const days = await pull(gw, t, '/v1/daily?start_date=2026-03-08&end_date=2026-03-08')
+      expect(
+        days.body.data.map((d: { metadata: { start_time: string } }) => d.metadata.start_time),
+      ).toStrictEqual([`2026-03-08T00:00:00.000000${offset}`])
+    },
+  )
 
   it('treat date-times as half-open instants, and accept unix seconds', async () => {
     await ingest(gw, fx.user.userId, 'sleep', nights(3))
-    const a = await pull(gw, token, '/v1/sleep?start_date=2026-02-01T03:00:00Z&end_date=2026-02-03T03:00:00Z')
+    const a = await pull(
+      gw,
+      token,
+      '/v1/sleep?start_date=2026-02-01T03:00:00Z&end_date=2026-02-03T03:00:00Z',
+    )
     expect(a.body.data).toHaveLength(2)
-    const b = await pull(gw, token, `/v1/sleep?start_date=${Date.parse('2026-02-01T03:00:00Z') / 1000}&end_date=${Date.parse('2026-02-03T03:00:01Z') / 1000}`)
+    const b = await pull(
+      gw,
+      token,
+      `/v1/sleep?start_date=${Date.parse('2026-02-01T03:00:00Z') / 1000}&end_date=${Date.parse('2026-02-03T03:00:01Z') / 1000}`,
+    )
     expect(b.body.data).toHaveLength(3)
   })
 
@@ -232,7 +295,9 @@ describe('pagination', () => {
       const r = await pull(gw, token, `${path}&limit=${limit}${next ? `&next_token=${next}` : ''}`)
       expect(r.status).toBe(200)
       expect(r.body.data.length).toBeLessThanOrEqual(limit)
-      seen.push(...r.body.data.map((d: { metadata: { summary_id: string } }) => d.metadata.summary_id))
+      seen.push(
+        ...r.body.data.map((d: { metadata: { summary_id: string } }) => d.metadata.summary_id),
+      )
       next = r.body.next_token
       await between?.(page++)
     } while (next)
@@ -249,14 +314,22 @@ describe('pagination', () => {
   })
 
   it('orders records with the same start instant by key, across page boundaries', async () => {
-    const same = ['c', 'a', 'e', 'b', 'd'].map((id) => activityAt(id, '2026-02-10T12:00:00Z', '-05:00'))
+    const same = ['c', 'a', 'e', 'b', 'd'].map((id) =>
+      activityAt(id, '2026-02-10T12:00:00Z', '-05:00'),
+    )
     await ingest(gw, fx.user.userId, 'activity', same)
     for (let limit = 1; limit <= 3; limit++) {
       const seen: string[] = []
       let next: string | null = null
       do {
-        const r = await pull(gw, token, `/v1/activity?start_date=2026-02-01&limit=${limit}${next ? `&next_token=${next}` : ''}`)
-        seen.push(...r.body.data.map((d: { metadata: { summary_id: string } }) => d.metadata.summary_id))
+        const r = await pull(
+          gw,
+          token,
+          `/v1/activity?start_date=2026-02-01&limit=${limit}${next ? `&next_token=${next}` : ''}`,
+        )
+        seen.push(
+          ...r.body.data.map((d: { metadata: { summary_id: string } }) => d.metadata.summary_id),
+        )
         next = r.body.next_token
       } while (next)
       expect(seen).toStrictEqual(['a', 'b', 'c', 'd', 'e'])
@@ -269,15 +342,23 @@ describe('pagination', () => {
     const expected = all.map((s) => s.metadata.summary_id)
     for (let limit = 1; limit <= 7; limit++) {
       let n = 0
-      const seen = await walk('/v1/sleep?start_date=2026-01-01&end_date=2026-02-28', limit, async () => {
-        // New nights both inside the walked part (earlier) and ahead of the cursor (later), plus a
-        // rewrite of an existing one.
-        n++
-        const early = sleepAt(`x${limit}-${n}-early`, `2026-01-0${(n % 9) + 1}T03:00:00Z`, '-05:00')
-        const rewrite = sleepAt('n010', '2026-02-11T03:00:00Z', '-05:00')
-        rewrite.scores = { sleep: n }
-        await ingest(gw, fx.user.userId, 'sleep', [early, rewrite])
-      })
+      const seen = await walk(
+        '/v1/sleep?start_date=2026-01-01&end_date=2026-02-28',
+        limit,
+        async () => {
+          // New nights both inside the walked part (earlier) and ahead of the cursor (later), plus a
+          // rewrite of an existing one.
+          n++
+          const early = sleepAt(
+            `x${limit}-${n}-early`,
+            `2026-01-0${(n % 9) + 1}T03:00:00Z`,
+            '-05:00',
+          )
+          const rewrite = sleepAt('n010', '2026-02-11T03:00:00Z', '-05:00')
+          rewrite.scores = { sleep: n }
+          await ingest(gw, fx.user.userId, 'sleep', [early, rewrite])
+        },
+      )
       const original = seen.filter((id) => id.startsWith('n'))
       expect(original).toStrictEqual(expected)
       expect(new Set(seen).size).toBe(seen.length)
@@ -293,18 +374,29 @@ describe('pagination', () => {
     await ingest(gw, fx.user.userId, 'sleep', [changed])
     await gw.admin(`/users/${fx.user.userId}/sleep/n002`, { method: 'DELETE' })
     const r = await pull(gw, token, `/v1/sleep?updated_since=${since}`)
-    expect(r.body.data.map((d: { metadata: { summary_id: string } }) => d.metadata.summary_id)).toStrictEqual(['n000'])
+    expect(
+      r.body.data.map((d: { metadata: { summary_id: string } }) => d.metadata.summary_id),
+    ).toStrictEqual(['n000'])
     expect(r.body.deleted).toStrictEqual(['n002'])
     expect(Object.keys(r.body)).toStrictEqual(['user', 'type', 'data', 'deleted', 'next_token'])
     // Deleted records are gone from date ranges.
     const range = await pull(gw, token, '/v1/sleep?start_date=2026-01-01')
-    expect(range.body.data.map((d: { metadata: { summary_id: string } }) => d.metadata.summary_id)).toStrictEqual(['n000', 'n001'])
+    expect(
+      range.body.data.map((d: { metadata: { summary_id: string } }) => d.metadata.summary_id),
+    ).toStrictEqual(['n000', 'n001'])
     // Paged one at a time, the same feed.
     let next: string | null = null
     const ids: string[] = []
     do {
-      const p = await pull(gw, token, `/v1/sleep?updated_since=${since}&limit=1${next ? `&next_token=${next}` : ''}`)
-      ids.push(...p.body.data.map((d: { metadata: { summary_id: string } }) => d.metadata.summary_id), ...p.body.deleted)
+      const p = await pull(
+        gw,
+        token,
+        `/v1/sleep?updated_since=${since}&limit=1${next ? `&next_token=${next}` : ''}`,
+      )
+      ids.push(
+        ...p.body.data.map((d: { metadata: { summary_id: string } }) => d.metadata.summary_id),
+        ...p.body.deleted,
+      )
       next = p.body.next_token
     } while (next)
     expect(ids).toStrictEqual(['n000', 'n002'])
@@ -315,11 +407,17 @@ describe('rate limits', () => {
   it('send RateLimit headers, trip with 429 + Retry-After and recover in the next window', async () => {
     const limited = createTestGateway({ env: { RATE_LIMIT_USER_PER_MINUTE: '3' } })
     try {
-      const f = await oauthFixture(limited, () => addClient(limited), () => addUser(limited))
+      const f = await oauthFixture(
+        limited,
+        () => addClient(limited),
+        () => addUser(limited),
+      )
       const t = (await f.connect()).access_token
       limited.clock.ms = Date.parse('2026-03-01T12:00:30Z')
       const first = await pull(limited, t, '/v1/sleep?start_date=2026-02-01')
-      expect(first.response.headers.get('ratelimit-policy')).toBe('"client";q=6000;w=60, "user";q=3;w=60')
+      expect(first.response.headers.get('ratelimit-policy')).toBe(
+        '"client";q=6000;w=60, "user";q=3;w=60',
+      )
       expect(first.response.headers.get('ratelimit')).toBe('"client";r=5999;t=30, "user";r=2;t=30')
       await pull(limited, t, '/v1/sleep?start_date=2026-02-01')
       await pull(limited, t, '/v1/sleep?start_date=2026-02-01')

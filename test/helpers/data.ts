@@ -15,14 +15,22 @@ export function terraTime(isoUtc: string, offset = '+00:00'): string {
 export function sleepAt(summaryId: string, startUtc: string, offset = '+00:00'): SleepRecord {
   const end = new Date(Date.parse(startUtc) + 7 * 3600_000).toISOString()
   return makeSleep({
-    metadata: { summary_id: summaryId, start_time: terraTime(startUtc, offset), end_time: terraTime(end, offset) },
+    metadata: {
+      summary_id: summaryId,
+      start_time: terraTime(startUtc, offset),
+      end_time: terraTime(end, offset),
+    },
   })
 }
 
 export function activityAt(summaryId: string, startUtc: string, offset = '+00:00'): ActivityRecord {
   const end = new Date(Date.parse(startUtc) + 3600_000).toISOString()
   return makeActivity({
-    metadata: { summary_id: summaryId, start_time: terraTime(startUtc, offset), end_time: terraTime(end, offset) },
+    metadata: {
+      summary_id: summaryId,
+      start_time: terraTime(startUtc, offset),
+      end_time: terraTime(end, offset),
+    },
   })
 }
 
@@ -39,7 +47,9 @@ export async function ingest(gw: TestGateway, userId: string, type: string, data
 }
 
 export async function pull(gw: TestGateway, token: string, path: string) {
-  const response = await gw.fetch(`${ISSUER}${path}`, { headers: { authorization: `Bearer ${token}` } })
+  const response = await gw.fetch(`${ISSUER}${path}`, {
+    headers: { authorization: `Bearer ${token}` },
+  })
   const text = await response.text()
   return { response, status: response.status, body: text ? JSON.parse(text) : null, text }
 }

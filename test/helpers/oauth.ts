@@ -5,14 +5,18 @@ import { ISSUER, type TestClient, type TestGateway } from './app.ts'
 /** oauth4webapi options that route its requests into the in-process app. */
 export function clientOptions(gw: TestGateway) {
   return {
-    [oauth.customFetch]: (url: string, init: RequestInit) => gw.fetch(url, init),
+    [oauth.customFetch]: (url: string, init: oauth.CustomFetchOptions<string, unknown>) =>
+      gw.fetch(url, init as RequestInit),
     [oauth.allowInsecureRequests]: true,
   }
 }
 
 export async function discover(gw: TestGateway): Promise<oauth.AuthorizationServer> {
   const issuer = new URL(ISSUER)
-  const response = await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...clientOptions(gw) })
+  const response = await oauth.discoveryRequest(issuer, {
+    algorithm: 'oauth2',
+    ...clientOptions(gw),
+  })
   return oauth.processDiscoveryResponse(issuer, response)
 }
 
@@ -69,11 +73,16 @@ export async function authorizeInBrowser(
 ): Promise<AuthorizeResult> {
   const agent = options.agent ?? new FormAgent((url, init) => gw.fetch(url, init))
   const { url, verifier, state } = await authorizationUrl(as, client, options)
-  let { response, url: at } = await agent.follow(await agent.get(url.toString()), url.toString(), ISSUER)
+  let { response, url: at } = await agent.follow(
+    await agent.get(url.toString()),
+    url.toString(),
+    ISSUER,
+  )
   let sawConsent = false
   for (let step = 0; step < 4; step++) {
     if (new URL(at).origin !== new URL(ISSUER).origin) break
-    if (response.status !== 200) throw new Error(`unexpected ${response.status} at ${at}: ${await response.text()}`)
+    if (response.status !== 200)
+      throw new Error(`unexpected ${response.status} at ${at}: ${await response.text()}`)
     const html = await response.text()
     const path = new URL(at).pathname
     let next: Response
@@ -81,17 +90,35 @@ export async function authorizeInBrowser(
       next = await agent.submit(html, at, { email: user.email, password: user.password })
     } else if (path === '/oauth/consent' || path === '/oauth/authorize') {
       sawConsent = true
-      const requested = [...html.matchAll(/name="scope" value="([^"]+)"/g)].map((m) => m[1] as string)
+      const requested = [...html.matchAll(/name="scope" value="([^"]+)"/g)].map(
+        (m) => m[1] as string,
+      )
       const keep = requested.filter((s) => !(options.untick ?? []).includes(s))
-      next = await agent.submit(html, at, { scope: keep }, {
-        submit: { name: 'decision', value: options.decision ?? 'allow' },
-      })
+      next = await agent.submit(
+        html,
+        at,
+        { scope: keep },
+        {
+          submit: { name: 'decision', value: options.decision ?? 'allow' },
+        },
+      )
     } else {
       throw new Error(`unexpected page ${at}`)
     }
     ;({ response, url: at } = await agent.follow(next, at, ISSUER))
   }
   return { agent, callbackUrl: new URL(at), verifier, state, sawConsent }
+}
+
+/** What the token endpoint answered for a completed authorization, plus how it went. */
+export interface ConnectedTokens {
+  access_token: string
+  refresh_token: string
+  token_type: string
+  expires_in: number
+  scope: string
+  user_id: string
+  flow: AuthorizeResult
 }
 
 export interface OAuthFixture {
@@ -102,7 +129,7 @@ export interface OAuthFixture {
   auth: oauth.ClientAuth
   user: { userId: string; email: string; password: string }
   /** Runs the browser flow and exchanges the code. */
-  connect(options?: AuthorizeOptions): Promise<oauth.TokenEndpointResponse & { flow: AuthorizeResult }>
+  connect(options?: AuthorizeOptions): Promise<ConnectedTokens>
   /** Exchanges a callback's code, returning the raw token endpoint response. */
   exchange(flow: AuthorizeResult, overrides?: Record<string, string | null>): Promise<Response>
   refresh(refreshToken: string, extra?: Record<string, string>): Promise<Response>
@@ -110,13 +137,18 @@ export interface OAuthFixture {
 }
 
 /** A gateway with one client and one user, and shortcuts for the back-channel calls. */
-export async function oauthFixture(gw: TestGateway, addClientFn: () => Promise<TestClient>, addUserFn: () => Promise<OAuthFixture['user']>): Promise<OAuthFixture> {
+export async function oauthFixture(
+  gw: TestGateway,
+  addClientFn: () => Promise<TestClient>,
+  addUserFn: () => Promise<OAuthFixture['user']>,
+): Promise<OAuthFixture> {
   const as = await discover(gw)
   const client = await addClientFn()
   const user = await addUserFn()
   const oClient: oauth.Client = { client_id: client.clientId }
   const auth = oauth.ClientSecretBasic(client.clientSecret)
-  const basic = (c: TestClient) => `Basic ${btoa(`${encodeURIComponent(c.clientId)}:${encodeURIComponent(c.clientSecret)}`)}`
+  const basic = (c: TestClient) =>
+    `Basic ${btoa(`${encodeURIComponent(c.clientId)}:${encodeURIComponent(c.clientSecret)}`)}`
   const post = (path: string, body: Record<string, string>, c: TestClient = client) =>
     gw.fetch(`${ISSUER}${path}`, {
       method: 'POST',
@@ -131,7 +163,10 @@ export async function oauthFixture(gw: TestGateway, addClientFn: () => Promise<T
       code_verifier: flow.verifier,
       ...overrides,
     }
-    const clean = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== null)) as Record<string, string>
+    const clean = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== null)) as Record<
+      string,
+      string
+    >
     return post('/oauth/token', clean)
   }
   return {
@@ -146,9 +181,16 @@ export async function oauthFixture(gw: TestGateway, addClientFn: () => Promise<T
       const flow = await authorizeInBrowser(gw, as, client, user, options)
       const params = oauth.validateAuthResponse(as, oClient, flow.callbackUrl, flow.state)
       const response = await oauth.authorizationCodeGrantRequest(
-        as, oClient, auth, params, client.redirectUri, flow.verifier, clientOptions(gw),
+        as,
+        oClient,
+        auth,
+        params,
+        client.redirectUri,
+        flow.verifier,
+        clientOptions(gw),
       )
-      return { ...(await oauth.processAuthorizationCodeResponse(as, oClient, response)), flow }
+      const tokens = await oauth.processAuthorizationCodeResponse(as, oClient, response)
+      return { ...(tokens as unknown as Omit<ConnectedTokens, 'flow'>), flow }
     },
     refresh: (refreshToken, extra = {}) =>
       post('/oauth/token', { grant_type: 'refresh_token', refresh_token: refreshToken, ...extra }),

@@ -34,10 +34,15 @@ describe('PUT /admin/v1/users/{id}/{type}', () => {
   })
 
   it('overwrites a record with a new version (superset rule) and announces only the change', async () => {
-    await ingest(gw, userId, 'sleep', [sleepAt('s1', '2026-03-01T04:00:00Z'), sleepAt('s2', '2026-03-02T04:00:00Z')])
+    await ingest(gw, userId, 'sleep', [
+      sleepAt('s1', '2026-03-01T04:00:00Z'),
+      sleepAt('s2', '2026-03-02T04:00:00Z'),
+    ])
     const changed = sleepAt('s1', '2026-03-01T04:00:00Z')
     changed.scores = { sleep: 91 }
-    expect((await ingest(gw, userId, 'sleep', [changed, sleepAt('s2', '2026-03-02T04:00:00Z')])).body).toStrictEqual({
+    expect(
+      (await ingest(gw, userId, 'sleep', [changed, sleepAt('s2', '2026-03-02T04:00:00Z')])).body,
+    ).toStrictEqual({
       received: 2,
       inserted: 0,
       updated: 1,
@@ -51,7 +56,10 @@ describe('PUT /admin/v1/users/{id}/{type}', () => {
   })
 
   it('gives each change a higher sequence number than every earlier one', async () => {
-    await ingest(gw, userId, 'sleep', [sleepAt('s1', '2026-03-01T04:00:00Z'), sleepAt('s2', '2026-03-02T04:00:00Z')])
+    await ingest(gw, userId, 'sleep', [
+      sleepAt('s1', '2026-03-01T04:00:00Z'),
+      sleepAt('s2', '2026-03-02T04:00:00Z'),
+    ])
     await ingest(gw, userId, 'activity', [activityAt('a1', '2026-03-01T12:00:00Z')])
     const changed = sleepAt('s1', '2026-03-01T04:00:00Z')
     changed.scores = { sleep: 50 }
@@ -74,7 +82,11 @@ describe('PUT /admin/v1/users/{id}/{type}', () => {
   it('rejects the whole batch with 422 listing every bad record, and stores nothing', async () => {
     const bad = makeSleep({ metadata: { upload_type: 7 as never } })
     const unknownField = { ...sleepAt('s3', '2026-03-03T04:00:00Z'), sleep_quality: 3 }
-    const response = await ingest(gw, userId, 'sleep', [sleepAt('s1', '2026-03-01T04:00:00Z'), bad, unknownField])
+    const response = await ingest(gw, userId, 'sleep', [
+      sleepAt('s1', '2026-03-01T04:00:00Z'),
+      bad,
+      unknownField,
+    ])
     expect(response.status).toBe(422)
     expect(response.body).toMatchObject({
       type: 'about:blank',
@@ -84,7 +96,11 @@ describe('PUT /admin/v1/users/{id}/{type}', () => {
     })
     expect(response.body.errors).toStrictEqual([
       { index: 1, path: 'metadata.upload_type', message: expect.any(String) },
-      { index: 2, path: 'sleep_quality', message: 'is not a field of this model (check the spelling)' },
+      {
+        index: 2,
+        path: 'sleep_quality',
+        message: 'is not a field of this model (check the spelling)',
+      },
     ])
     expect(await recordRows()).toStrictEqual([])
     expect(await outboxRows()).toStrictEqual([])
@@ -106,7 +122,9 @@ describe('PUT /admin/v1/users/{id}/{type}', () => {
   })
 
   it('refuses more than 1,000 records with 413, and a body over 10 MB', async () => {
-    const many = Array.from({ length: 1001 }, (_, i) => dailyOn(`2020-01-01`.replace('01-01', `01-${String((i % 28) + 1).padStart(2, '0')}`)))
+    const many = Array.from({ length: 1001 }, (_, i) =>
+      dailyOn(`2020-01-01`.replace('01-01', `01-${String((i % 28) + 1).padStart(2, '0')}`)),
+    )
     expect((await ingest(gw, userId, 'daily', many)).status).toBe(413)
     const huge = JSON.stringify({ data: [{ metadata: { pad: 'x'.repeat(10 * 1024 * 1024) } }] })
     const response = await gw.admin(`/users/${userId}/sleep`, {
@@ -122,7 +140,12 @@ describe('PUT /admin/v1/users/{id}/{type}', () => {
     ['malformed JSON', { 'content-type': 'application/json' }, '{"data": [', 400],
     ['not an envelope', { 'content-type': 'application/json' }, '[{"metadata":{}}]', 400],
     ['data not an array', { 'content-type': 'application/json' }, '{"data": {}}', 400],
-    ['extra envelope fields', { 'content-type': 'application/json' }, '{"data": [], "user": "x"}', 400],
+    [
+      'extra envelope fields',
+      { 'content-type': 'application/json' },
+      '{"data": [], "user": "x"}',
+      400,
+    ],
     ['a form body', { 'content-type': 'application/x-www-form-urlencoded' }, 'data=1', 415],
     ['no content type', {}, '{"data": []}', 415],
   ])('answers %s with %i problem+json', async (_, headers, body, status) => {
@@ -168,9 +191,18 @@ describe('DELETE /admin/v1/users/{id}/{type}/{key}', () => {
     const response = await gw.admin(`/users/${userId}/daily/2026-03-01`, { method: 'DELETE' })
     expect(response.status).toBe(204)
     const [row] = await recordRows()
-    expect(row).toMatchObject({ key: '2026-03-01', bodyFull: null, bodyLite: null, deletedAt: gw.clock.ms })
+    expect(row).toMatchObject({
+      key: '2026-03-01',
+      bodyFull: null,
+      bodyLite: null,
+      deletedAt: gw.clock.ms,
+    })
     expect((await outboxRows()).map((r) => r.change)).toStrictEqual(['upsert', 'delete'])
-    expect((await gw.admin(`/users/${userId}/daily/2026-03-01`, { method: 'DELETE' })).status).toBe(404)
-    expect((await ingest(gw, userId, 'daily', [dailyOn('2026-03-01', '-05:00')])).body).toMatchObject({ updated: 1 })
+    expect((await gw.admin(`/users/${userId}/daily/2026-03-01`, { method: 'DELETE' })).status).toBe(
+      404,
+    )
+    expect(
+      (await ingest(gw, userId, 'daily', [dailyOn('2026-03-01', '-05:00')])).body,
+    ).toMatchObject({ updated: 1 })
   })
 })

@@ -2,13 +2,22 @@ import * as oauth from 'oauth4webapi'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { FormAgent } from '../../src/kit/form-agent.ts'
 import { addClient, addUser, createTestGateway, ISSUER, type TestGateway } from '../helpers/app.ts'
-import { authorizationUrl, authorizeInBrowser, type OAuthFixture, oauthFixture } from '../helpers/oauth.ts'
+import {
+  authorizationUrl,
+  authorizeInBrowser,
+  type OAuthFixture,
+  oauthFixture,
+} from '../helpers/oauth.ts'
 
 let gw: TestGateway
 let fx: OAuthFixture
 beforeEach(async () => {
   gw = createTestGateway()
-  fx = await oauthFixture(gw, () => addClient(gw), () => addUser(gw))
+  fx = await oauthFixture(
+    gw,
+    () => addClient(gw),
+    () => addUser(gw),
+  )
 })
 afterEach(() => gw.close())
 
@@ -16,7 +25,10 @@ afterEach(() => gw.close())
 async function signedInAgent() {
   const agent = new FormAgent((url, init) => gw.fetch(url, init))
   const login = await agent.get(`${ISSUER}/login`)
-  const done = await agent.submit(await login.text(), `${ISSUER}/login`, { email: fx.user.email, password: fx.user.password })
+  const done = await agent.submit(await login.text(), `${ISSUER}/login`, {
+    email: fx.user.email,
+    password: fx.user.password,
+  })
   expect(done.status).toBe(303)
   return agent
 }
@@ -41,7 +53,10 @@ function errorOf(response: Response) {
 
 describe('PKCE is required', () => {
   it('refuses a request without code_challenge with an invalid_request redirect carrying state and iss', async () => {
-    const { response, state } = await authorizeWith({ code_challenge: null, code_challenge_method: null })
+    const { response, state } = await authorizeWith({
+      code_challenge: null,
+      code_challenge_method: null,
+    })
     expect(errorOf(response)).toStrictEqual({
       error: 'invalid_request',
       error_description: 'code_challenge is required: PKCE with S256 is mandatory.',
@@ -152,9 +167,9 @@ describe('other authorization errors are redirected with state and iss', () => {
       state: flow.state,
       iss: ISSUER,
     })
-    expect(() => oauth.validateAuthResponse(fx.as, fx.oClient, flow.callbackUrl, flow.state)).toThrow(
-      oauth.AuthorizationResponseError,
-    )
+    expect(() =>
+      oauth.validateAuthResponse(fx.as, fx.oClient, flow.callbackUrl, flow.state),
+    ).toThrow(oauth.AuthorizationResponseError)
   })
 })
 
@@ -167,7 +182,10 @@ describe('consent', () => {
   it('is remembered: the same scopes again skip the screen; a new scope shows it again', async () => {
     const first = await authorizeInBrowser(gw, fx.as, fx.client, fx.user, { scope: 'sleep:read' })
     expect(first.sawConsent).toBe(true)
-    const again = await authorizeInBrowser(gw, fx.as, fx.client, fx.user, { scope: 'sleep:read', agent: first.agent })
+    const again = await authorizeInBrowser(gw, fx.as, fx.client, fx.user, {
+      scope: 'sleep:read',
+      agent: first.agent,
+    })
     expect(again.sawConsent).toBe(false)
     expect(again.callbackUrl.searchParams.get('code')).toBeTruthy()
     expect(again.callbackUrl.searchParams.get('iss')).toBe(ISSUER)
@@ -179,14 +197,21 @@ describe('consent', () => {
   })
 
   it('shows the screen again for a scope the user had unticked before', async () => {
-    const first = await authorizeInBrowser(gw, fx.as, fx.client, fx.user, { untick: ['daily:read'] })
+    const first = await authorizeInBrowser(gw, fx.as, fx.client, fx.user, {
+      untick: ['daily:read'],
+    })
     const again = await authorizeInBrowser(gw, fx.as, fx.client, fx.user, { agent: first.agent })
     expect(again.sawConsent).toBe(true)
   })
 
   it('keeps previously granted scopes that a later request did not ask about', async () => {
-    const first = await authorizeInBrowser(gw, fx.as, fx.client, fx.user, { scope: 'sleep:read activity:read' })
-    await authorizeInBrowser(gw, fx.as, fx.client, fx.user, { scope: 'daily:read', agent: first.agent })
+    const first = await authorizeInBrowser(gw, fx.as, fx.client, fx.user, {
+      scope: 'sleep:read activity:read',
+    })
+    await authorizeInBrowser(gw, fx.as, fx.client, fx.user, {
+      scope: 'daily:read',
+      agent: first.agent,
+    })
     const third = await authorizeInBrowser(gw, fx.as, fx.client, fx.user, {
       scope: 'sleep:read activity:read daily:read',
       agent: first.agent,
@@ -198,9 +223,14 @@ describe('consent', () => {
     const agent = await signedInAgent()
     const { url } = await authorizationUrl(fx.as, fx.client)
     const page = await agent.get(url.toString())
-    const response = await agent.submit(await page.text(), url.toString(), { scope: [] }, {
-      submit: { name: 'decision', value: 'allow' },
-    })
+    const response = await agent.submit(
+      await page.text(),
+      url.toString(),
+      { scope: [] },
+      {
+        submit: { name: 'decision', value: 'allow' },
+      },
+    )
     expect(response.status).toBe(400)
     expect(await response.text()).toContain('Tick at least one item')
   })
@@ -211,9 +241,14 @@ describe('consent', () => {
     const agent = await signedInAgent()
     const { url, verifier } = await authorizationUrl(fx.as, fx.client, { scope: 'daily:read' })
     const page = await agent.get(url.toString())
-    const done = await agent.submit(await page.text(), url.toString(), { scope: ['daily:read', 'profile:read'] }, {
-      submit: { name: 'decision', value: 'allow' },
-    })
+    const done = await agent.submit(
+      await page.text(),
+      url.toString(),
+      { scope: ['daily:read', 'profile:read'] },
+      {
+        submit: { name: 'decision', value: 'allow' },
+      },
+    )
     const callback = new URL(done.headers.get('location') as string)
     const response = await fx.exchange(
       { agent, callbackUrl: callback, verifier, state: '', sawConsent: true },

@@ -1,6 +1,13 @@
 import * as oauth from 'oauth4webapi'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { addClient, addUser, createTestGateway, ISSUER, type TestClient, type TestGateway } from '../helpers/app.ts'
+import {
+  addClient,
+  addUser,
+  createTestGateway,
+  ISSUER,
+  type TestClient,
+  type TestGateway,
+} from '../helpers/app.ts'
 import { authorizeInBrowser, clientOptions, discover } from '../helpers/oauth.ts'
 
 describe('the whole authorization code flow with oauth4webapi as the client', () => {
@@ -26,7 +33,13 @@ describe('the whole authorization code flow with oauth4webapi as the client', ()
     expect(params.get('iss')).toBe(ISSUER)
 
     const tokenResponse = await oauth.authorizationCodeGrantRequest(
-      as, oClient, auth, params, client.redirectUri, flow.verifier, clientOptions(gw),
+      as,
+      oClient,
+      auth,
+      params,
+      client.redirectUri,
+      flow.verifier,
+      clientOptions(gw),
     )
     const tokens = await oauth.processAuthorizationCodeResponse(as, oClient, tokenResponse)
     expect(tokens.token_type).toBe('bearer')
@@ -36,16 +49,23 @@ describe('the whole authorization code flow with oauth4webapi as the client', ()
     expect(tokenResponse.headers.get('cache-control')).toBe('no-store')
 
     const refreshed = await oauth.processRefreshTokenResponse(
-      as, oClient,
-      await oauth.refreshTokenGrantRequest(as, oClient, auth, tokens.refresh_token as string, clientOptions(gw)),
+      as,
+      oClient,
+      await oauth.refreshTokenGrantRequest(
+        as,
+        oClient,
+        auth,
+        tokens.refresh_token as string,
+        clientOptions(gw),
+      ),
     )
     expect(refreshed.access_token).not.toBe(tokens.access_token)
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token)
 
     const introspect = (token: string) =>
-      oauth.introspectionRequest(as, oClient, auth, token, clientOptions(gw)).then((r) =>
-        oauth.processIntrospectionResponse(as, oClient, r),
-      )
+      oauth
+        .introspectionRequest(as, oClient, auth, token, clientOptions(gw))
+        .then((r) => oauth.processIntrospectionResponse(as, oClient, r))
     const active = await introspect(refreshed.access_token)
     expect(active).toMatchObject({
       active: true,
@@ -57,7 +77,13 @@ describe('the whole authorization code flow with oauth4webapi as the client', ()
     })
 
     await oauth.processRevocationResponse(
-      await oauth.revocationRequest(as, oClient, auth, refreshed.refresh_token as string, clientOptions(gw)),
+      await oauth.revocationRequest(
+        as,
+        oClient,
+        auth,
+        refreshed.refresh_token as string,
+        clientOptions(gw),
+      ),
     )
     expect(await introspect(refreshed.access_token)).toStrictEqual({ active: false })
     expect(await introspect(refreshed.refresh_token as string)).toStrictEqual({ active: false })

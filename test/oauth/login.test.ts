@@ -1,13 +1,22 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { FormAgent } from '../../src/kit/form-agent.ts'
 import { addClient, addUser, createTestGateway, ISSUER, type TestGateway } from '../helpers/app.ts'
-import { authorizationUrl, authorizeInBrowser, type OAuthFixture, oauthFixture } from '../helpers/oauth.ts'
+import {
+  authorizationUrl,
+  authorizeInBrowser,
+  type OAuthFixture,
+  oauthFixture,
+} from '../helpers/oauth.ts'
 
 let gw: TestGateway
 let fx: OAuthFixture
 beforeEach(async () => {
   gw = createTestGateway()
-  fx = await oauthFixture(gw, () => addClient(gw), () => addUser(gw))
+  fx = await oauthFixture(
+    gw,
+    () => addClient(gw),
+    () => addUser(gw),
+  )
 })
 afterEach(() => gw.close())
 
@@ -24,7 +33,10 @@ describe('sign-in', () => {
     const a = agent()
     const page = await a.get(`${ISSUER}/login`)
     const before = page.headers.getSetCookie()[0]
-    const response = await a.submit(await page.text(), `${ISSUER}/login`, { email: fx.user.email, password: fx.user.password })
+    const response = await a.submit(await page.text(), `${ISSUER}/login`, {
+      email: fx.user.email,
+      password: fx.user.password,
+    })
     expect(response.status).toBe(303)
     expect(response.headers.get('location')).toBe('/account')
     const after = response.headers.getSetCookie()[0]
@@ -95,8 +107,10 @@ describe('sign-in', () => {
   })
 
   it('counts only failures: successes in between do not lock', async () => {
-    for (let i = 0; i < 4; i++) expect((await signIn(agent(), fx.user.email, 'wrong')).status).toBe(401)
-    for (let i = 0; i < 3; i++) expect((await signIn(agent(), fx.user.email, fx.user.password)).status).toBe(303)
+    for (let i = 0; i < 4; i++)
+      expect((await signIn(agent(), fx.user.email, 'wrong')).status).toBe(401)
+    for (let i = 0; i < 3; i++)
+      expect((await signIn(agent(), fx.user.email, fx.user.password)).status).toBe(303)
     expect((await signIn(agent(), fx.user.email, fx.user.password)).status).toBe(303)
   })
 
@@ -127,16 +141,21 @@ describe('sign-in', () => {
 })
 
 describe('consent form CSRF', () => {
-  it("refuses a consent POST whose token belongs to another session", async () => {
+  it('refuses a consent POST whose token belongs to another session', async () => {
     const flowAgent = agent()
     await signIn(flowAgent, fx.user.email, fx.user.password)
     const { url } = await authorizationUrl(fx.as, fx.client)
     const consent = await flowAgent.get(url.toString())
     const html = await consent.text()
     const otherToken = csrfOf(await (await agent().get(`${ISSUER}/login`)).text())
-    const response = await flowAgent.submit(html, url.toString(), { csrf: otherToken }, {
-      submit: { name: 'decision', value: 'allow' },
-    })
+    const response = await flowAgent.submit(
+      html,
+      url.toString(),
+      { csrf: otherToken },
+      {
+        submit: { name: 'decision', value: 'allow' },
+      },
+    )
     expect(response.status).toBe(403)
     expect(response.headers.get('location')).toBeNull()
   })
@@ -194,19 +213,30 @@ describe('account page', () => {
     const html = await page.text()
     expect(html).toContain('Terra (test)')
     expect(html).toContain('sleep:read, activity:read, daily:read')
-    const response = await a.submit(html, `${ISSUER}/account`, {}, { formSelector: 'form[action="/account/disconnect"]' })
+    const response = await a.submit(
+      html,
+      `${ISSUER}/account`,
+      {},
+      { formSelector: 'form[action="/account/disconnect"]' },
+    )
     expect(response.status).toBe(303)
     expect(response.headers.get('location')).toBe('/account')
     expect(await fx.introspect(tokens.access_token)).toStrictEqual({ active: false })
-    expect((await (await fx.refresh(tokens.refresh_token as string)).json()).error).toBe('invalid_grant')
+    expect((await (await fx.refresh(tokens.refresh_token as string)).json()).error).toBe(
+      'invalid_grant',
+    )
     expect(await (await a.get(`${ISSUER}/account`)).text()).toContain('No apps can read your data.')
     // Consent is asked again after a disconnect.
-    expect((await authorizeInBrowser(gw, fx.as, fx.client, fx.user, { agent: a })).sawConsent).toBe(true)
+    expect((await authorizeInBrowser(gw, fx.as, fx.client, fx.user, { agent: a })).sawConsent).toBe(
+      true,
+    )
   })
 
   it("cannot disconnect another user's grant", async () => {
     const victim = await fx.connect()
-    const grantId = /name="grant_id" value="([^"]+)"/.exec(await (await victim.flow.agent.get(`${ISSUER}/account`)).text())?.[1] as string
+    const grantId = /name="grant_id" value="([^"]+)"/.exec(
+      await (await victim.flow.agent.get(`${ISSUER}/account`)).text(),
+    )?.[1] as string
     const other = await addUser(gw)
     const a = agent()
     await signIn(a, other.email, other.password)
@@ -230,7 +260,12 @@ describe('account page', () => {
     const a = agent()
     await signIn(a, fx.user.email, fx.user.password)
     const html = await (await a.get(`${ISSUER}/account`)).text()
-    const out = await a.submit(html, `${ISSUER}/account`, {}, { formSelector: 'form[action="/logout"]' })
+    const out = await a.submit(
+      html,
+      `${ISSUER}/account`,
+      {},
+      { formSelector: 'form[action="/logout"]' },
+    )
     expect(out.status).toBe(303)
     expect((await a.get(`${ISSUER}/account`)).status).toBe(302)
   })

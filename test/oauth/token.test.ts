@@ -7,7 +7,11 @@ let gw: TestGateway
 let fx: OAuthFixture
 beforeEach(async () => {
   gw = createTestGateway()
-  fx = await oauthFixture(gw, () => addClient(gw), () => addUser(gw))
+  fx = await oauthFixture(
+    gw,
+    () => addClient(gw),
+    () => addUser(gw),
+  )
 })
 afterEach(() => gw.close())
 
@@ -25,10 +29,16 @@ describe('authorization codes', () => {
       status: 400,
       body: {
         error: 'invalid_grant',
-        error_description: 'The authorization code was already used; tokens issued from it are revoked.',
+        error_description:
+          'The authorization code was already used; tokens issued from it are revoked.',
       },
     })
-    for (const token of [first.body.access_token, first.body.refresh_token, refreshed.body.access_token, refreshed.body.refresh_token]) {
+    for (const token of [
+      first.body.access_token,
+      first.body.refresh_token,
+      refreshed.body.access_token,
+      refreshed.body.refresh_token,
+    ]) {
       expect(await fx.introspect(token)).toStrictEqual({ active: false })
     }
   })
@@ -50,7 +60,9 @@ describe('authorization codes', () => {
 
   it('are bound to the redirect_uri', async () => {
     const flow = await authorizeInBrowser(gw, fx.as, fx.client, fx.user)
-    const r = await json(await fx.exchange(flow, { redirect_uri: 'https://app.example.test/other' }))
+    const r = await json(
+      await fx.exchange(flow, { redirect_uri: 'https://app.example.test/other' }),
+    )
     expect(r.body.error).toBe('invalid_grant')
   })
 
@@ -134,12 +146,15 @@ describe('client authentication', () => {
   })
 
   it('answers a wrong client_secret_post with 401 invalid_client', async () => {
-    const response = await tokenRequest({}, {
-      grant_type: 'refresh_token',
-      refresh_token: 'x',
-      client_id: fx.client.clientId,
-      client_secret: 'wrong',
-    })
+    const response = await tokenRequest(
+      {},
+      {
+        grant_type: 'refresh_token',
+        refresh_token: 'x',
+        client_id: fx.client.clientId,
+        client_secret: 'wrong',
+      },
+    )
     expect(response.status).toBe(401)
     expect((await response.json()).error).toBe('invalid_client')
   })
@@ -157,7 +172,10 @@ describe('client authentication', () => {
   })
 
   it('requires client authentication at all (no public clients)', async () => {
-    const response = await tokenRequest({}, { grant_type: 'refresh_token', refresh_token: 'x', client_id: fx.client.clientId })
+    const response = await tokenRequest(
+      {},
+      { grant_type: 'refresh_token', refresh_token: 'x', client_id: fx.client.clientId },
+    )
     expect(response.status).toBe(401)
     expect((await response.json()).error).toBe('invalid_client')
   })
@@ -172,14 +190,17 @@ describe('client authentication', () => {
 
   it('accepts client_secret_post', async () => {
     const flow = await authorizeInBrowser(gw, fx.as, fx.client, fx.user)
-    const response = await tokenRequest({}, {
-      grant_type: 'authorization_code',
-      code: flow.callbackUrl.searchParams.get('code') as string,
-      redirect_uri: fx.client.redirectUri,
-      code_verifier: flow.verifier,
-      client_id: fx.client.clientId,
-      client_secret: fx.client.clientSecret,
-    })
+    const response = await tokenRequest(
+      {},
+      {
+        grant_type: 'authorization_code',
+        code: flow.callbackUrl.searchParams.get('code') as string,
+        redirect_uri: fx.client.redirectUri,
+        code_verifier: flow.verifier,
+        client_id: fx.client.clientId,
+        client_secret: fx.client.clientSecret,
+      },
+    )
     expect(response.status).toBe(200)
   })
 })
@@ -228,12 +249,19 @@ describe('refresh tokens', () => {
     const t0 = await fx.connect({ scope: 'sleep:read activity:read' })
     const narrow = await json(await fx.refresh(t0.refresh_token as string, { scope: 'sleep:read' }))
     expect(narrow.body.scope).toBe('sleep:read')
-    const widen = await json(await fx.refresh(narrow.body.refresh_token, { scope: 'sleep:read activity:read' }))
+    const widen = await json(
+      await fx.refresh(narrow.body.refresh_token, { scope: 'sleep:read activity:read' }),
+    )
     expect(widen).toStrictEqual({
       status: 400,
-      body: { error: 'invalid_scope', error_description: 'The requested scope exceeds the original grant: activity:read.' },
+      body: {
+        error: 'invalid_scope',
+        error_description: 'The requested scope exceeds the original grant: activity:read.',
+      },
     })
-    const unknown = await json(await fx.refresh(narrow.body.refresh_token, { scope: 'sleep:read daily:read' }))
+    const unknown = await json(
+      await fx.refresh(narrow.body.refresh_token, { scope: 'sleep:read daily:read' }),
+    )
     expect(unknown.body.error).toBe('invalid_scope')
   })
 
@@ -338,15 +366,63 @@ describe('bad input at the token endpoint gets the RFC 6749 error, never a 500',
   const send = (init: RequestInit) => gw.fetch(`${ISSUER}/oauth/token`, { method: 'POST', ...init })
 
   it.each([
-    ['JSON instead of a form', { 'content-type': 'application/json' }, '{"grant_type":"refresh_token"}', 400, 'invalid_request'],
+    [
+      'JSON instead of a form',
+      { 'content-type': 'application/json' },
+      '{"grant_type":"refresh_token"}',
+      400,
+      'invalid_request',
+    ],
     ['no content type', {}, 'grant_type=refresh_token', 400, 'invalid_request'],
-    ['a repeated parameter', { 'content-type': 'application/x-www-form-urlencoded' }, 'grant_type=refresh_token&refresh_token=a&refresh_token=b', 400, 'invalid_request'],
-    ['an unknown grant type', { 'content-type': 'application/x-www-form-urlencoded' }, 'grant_type=password&username=a&password=b', 400, 'unsupported_grant_type'],
-    ['client_credentials', { 'content-type': 'application/x-www-form-urlencoded' }, 'grant_type=client_credentials', 400, 'unsupported_grant_type'],
-    ['no grant type', { 'content-type': 'application/x-www-form-urlencoded' }, 'code=abc', 400, 'invalid_request'],
-    ['no code', { 'content-type': 'application/x-www-form-urlencoded' }, 'grant_type=authorization_code&redirect_uri=x', 400, 'invalid_request'],
-    ['an oversized body', { 'content-type': 'application/x-www-form-urlencoded' }, `grant_type=refresh_token&refresh_token=${'a'.repeat(20_000)}`, 413, 'invalid_request'],
-    ['malformed percent-encoding', { 'content-type': 'application/x-www-form-urlencoded' }, 'grant_type=refresh_token&refresh_token=%E0%A4%A', 400, 'invalid_grant'],
+    [
+      'a repeated parameter',
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      'grant_type=refresh_token&refresh_token=a&refresh_token=b',
+      400,
+      'invalid_request',
+    ],
+    [
+      'an unknown grant type',
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      'grant_type=password&username=a&password=b',
+      400,
+      'unsupported_grant_type',
+    ],
+    [
+      'client_credentials',
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      'grant_type=client_credentials',
+      400,
+      'unsupported_grant_type',
+    ],
+    [
+      'no grant type',
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      'code=abc',
+      400,
+      'invalid_request',
+    ],
+    [
+      'no code',
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      'grant_type=authorization_code&redirect_uri=x',
+      400,
+      'invalid_request',
+    ],
+    [
+      'an oversized body',
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      `grant_type=refresh_token&refresh_token=${'a'.repeat(20_000)}`,
+      413,
+      'invalid_request',
+    ],
+    [
+      'malformed percent-encoding',
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      'grant_type=refresh_token&refresh_token=%E0%A4%A',
+      400,
+      'invalid_grant',
+    ],
   ])('%s', async (_, headers, body, status, error) => {
     const response = await send({ headers: { authorization: basic(), ...headers }, body })
     expect(response.status).toBe(status)
