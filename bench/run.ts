@@ -14,7 +14,9 @@ const BENCHMARKS: Benchmark[] = [oauthRefresh]
 const wanted = process.argv.slice(2)
 const unknown = wanted.filter((id) => !BENCHMARKS.some((b) => b.id === id))
 if (unknown.length > 0) {
-  console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${BENCHMARKS.map((b) => b.id).join(', ')}`)
+  console.error(
+    `unknown benchmark(s): ${unknown.join(', ')}; known: ${BENCHMARKS.map((b) => b.id).join(', ')}`,
+  )
   process.exit(2)
 }
 const selected = wanted.length > 0 ? BENCHMARKS.filter((b) => wanted.includes(b.id)) : BENCHMARKS

@@ -1,6 +1,6 @@
 import type { Benchmark } from './benchmark.ts'
-import { detail } from './report.ts'
 import { runLoad } from './load.ts'
+import { detail } from './report.ts'
 import { startServerProcess } from './server-process.ts'
 
 const WARMUP_SECONDS = 1
@@ -11,7 +11,10 @@ export const helloWorld: Benchmark = {
   id: 'hello-world',
   name: 'hello-world',
   run: async () => {
-    const server = await startServerProcess({ name: 'hello-world server', script: 'bench/servers/hello-world.ts' })
+    const server = await startServerProcess({
+      name: 'hello-world server',
+      script: 'bench/servers/hello-world.ts',
+    })
     try {
       await runLoad({ url: server.url, seconds: WARMUP_SECONDS })
       const result = await runLoad({ url: server.url, seconds: SECONDS })

@@ -29,16 +29,20 @@ export interface LoadOptions {
  */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const connections = options.connections ?? 50
-  const instance = autocannon({
-    url: options.url,
-    connections,
-    ...(options.amount !== undefined ? { amount: options.amount } : { duration: options.seconds }),
-    ...(options.request ? { requests: [options.request] } : {}),
-  })
-  const timer = setTimeout(() => instance.stop(), options.seconds * 1000 + 500)
+  let timer: NodeJS.Timeout | undefined
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    instance.once('done', resolve)
-    instance.once('error', reject)
+    const instance = autocannon(
+      {
+        url: options.url,
+        connections,
+        ...(options.amount !== undefined
+          ? { amount: options.amount }
+          : { duration: options.seconds }),
+        ...(options.request ? { requests: [options.request] } : {}),
+      },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    )
+    timer = setTimeout(() => instance.stop(), options.seconds * 1000)
   })
   clearTimeout(timer)
   const ok = result['2xx']

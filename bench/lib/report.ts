@@ -12,7 +12,12 @@ function ratio(value: number): string {
  * One line per benchmark, its figure as a ratio to a baseline measured in the same run:
  * `oauth refresh grant: 1234 req/s vs hello-world 23456 req/s = 0.053x (p99 12 ms vs 3 ms)`.
  */
-export function ratioLine(name: string, measured: LoadResult, baselineName: string, baseline: LoadResult): string {
+export function ratioLine(
+  name: string,
+  measured: LoadResult,
+  baselineName: string,
+  baseline: LoadResult,
+): string {
   const line =
     `${name}: ${rate(measured.rps)} vs ${baselineName} ${rate(baseline.rps)} = ` +
     `${ratio(measured.rps / baseline.rps)}x (p99 ${measured.p99Ms} ms vs ${baseline.p99Ms} ms)`

@@ -26,13 +26,15 @@ export interface ServerProcessOptions {
 
 /**
  * Starts a server in its own Node process (`node --import tsx <script>`, one process, so signals
- * reach it directly) on a free port of 127.0.0.1, and resolves once `readyPath` answers 200.
+ * reach it directly; `BENCH_SERVER_NODE_ARGS` adds Node options) on a free port of 127.0.0.1, and resolves once `readyPath` answers 200.
  * Its stdout is discarded; stderr is kept and shown if it fails to start.
  */
 export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
-  const child = spawn(process.execPath, ['--import', 'tsx', options.script], {
+  // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the servers.
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', options.script], {
     cwd: ROOT,
     env: { ...process.env, ...options.env?.(port), PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -41,16 +43,22 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-4000)
   })
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  )
 
   const deadline = Date.now() + (options.timeoutMs ?? 30_000)
   for (;;) {
     if (child.exitCode !== null) {
-      throw new Error(`${options.name} exited with code ${child.exitCode} before it was ready:\n${stderr}`)
+      throw new Error(
+        `${options.name} exited with code ${child.exitCode} before it was ready:\n${stderr}`,
+      )
     }
     if (Date.now() > deadline) {
       await stop(child, exited)
-      throw new Error(`${options.name} did not answer ${url}${options.readyPath ?? '/'} in time:\n${stderr}`)
+      throw new Error(
+        `${options.name} did not answer ${url}${options.readyPath ?? '/'} in time:\n${stderr}`,
+      )
     }
     try {
       const response = await fetch(`${url}${options.readyPath ?? '/'}`)

@@ -5,5 +5,9 @@ import { Hono } from 'hono'
 const app = new Hono()
 app.get('/', (c) => c.text('Hello, world!'))
 
-const server = serve({ fetch: app.fetch, port: Number(process.env.PORT), hostname: process.env.HOST ?? '127.0.0.1' })
+const server = serve({
+  fetch: app.fetch,
+  port: Number(process.env.PORT),
+  hostname: process.env.HOST ?? '127.0.0.1',
+})
 process.on('SIGTERM', () => server.close(() => process.exit(0)))

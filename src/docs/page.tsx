@@ -217,19 +217,16 @@ function Scheme(props: { scheme: SecuritySchemeView }) {
 
 function Auth(props: { security: string[][] }) {
   if (props.security.length === 0) return <span class="auth">No authentication</span>
+  // Each alternative lists schemes that apply together; `{}` (no scheme) reads "none in a header".
   const alternatives = props.security.map((names) =>
-    names.length === 0 ? (
-      <>none in a header</>
-    ) : (
-      <>
-        {names.map((name, i) => (
+    names.length === 0
+      ? 'none in a header'
+      : names.map((name, i) => (
           <>
             {i > 0 ? ' + ' : ''}
             <a href={`#auth/${name}`}>{name}</a>
           </>
-        ))}
-      </>
-    ),
+        )),
   )
   return (
     <span class="auth">
@@ -268,7 +265,12 @@ function Parameters(props: { parameters: ParameterView[] }) {
               <td class="type">{p.type}</td>
               <td>
                 <Html html={markdown(p.description)} class="cell" />
-                <Notes notes={[...p.notes, ...(p.example === undefined ? [] : [`example \`${p.example}\``])]} />
+                <Notes
+                  notes={[
+                    ...p.notes,
+                    ...(p.example === undefined ? [] : [`example \`${p.example}\``]),
+                  ]}
+                />
               </td>
             </tr>
           ))}
@@ -345,7 +347,10 @@ function Contents(props: { contents: ContentView[] }) {
           {content.schema ? <Schema view={content.schema} /> : null}
           {content.examples.map((ex) => (
             <details class="example">
-              <summary>Example{ex.summary ? `: ${ex.summary}` : ex.name === 'default' ? '' : `: ${ex.name}`}</summary>
+              <summary>
+                Example
+                {ex.summary ? `: ${ex.summary}` : ex.name === 'default' ? '' : `: ${ex.name}`}
+              </summary>
               <pre>
                 <code>{ex.text}</code>
               </pre>

@@ -48,5 +48,8 @@ docsRoutes.get('/openapi.json', (c) =>
 docsRoutes.get('/docs', async (c) => {
   const docs = artifacts(c.var.deps)
   docs.html ??= renderDocsHtml(buildDocsModel(docs.document))
-  return c.body(await docs.html, 200, { ...PAGE_HEADERS, 'content-type': 'text/html; charset=utf-8' })
+  return c.body(await docs.html, 200, {
+    ...PAGE_HEADERS,
+    'content-type': 'text/html; charset=utf-8',
+  })
 })

@@ -94,7 +94,10 @@ interface SecuritySchemeObject {
   type?: string
   scheme?: string
   description?: string
-  flows?: Record<string, { authorizationUrl?: string; tokenUrl?: string; scopes?: Record<string, string> }>
+  flows?: Record<
+    string,
+    { authorizationUrl?: string; tokenUrl?: string; scopes?: Record<string, string> }
+  >
 }
 
 export interface OpenApiDocument {
@@ -107,7 +110,16 @@ export interface OpenApiDocument {
   security?: SecurityRequirement[]
 }
 
-export const METHODS = ['get', 'put', 'post', 'patch', 'delete', 'head', 'options', 'trace'] as const
+export const METHODS = [
+  'get',
+  'put',
+  'post',
+  'patch',
+  'delete',
+  'head',
+  'options',
+  'trace',
+] as const
 
 /** Throws unless the value looks like an OpenAPI 3.1 document. */
 export function asOpenApiDocument(value: unknown): OpenApiDocument {
@@ -195,7 +207,9 @@ export interface OperationView {
   /** Alternatives; each is a list of scheme names that must all be satisfied. Empty: public. */
   security: string[][]
   parameters: ParameterView[]
-  requestBody: { required: boolean; description: string | undefined; contents: ContentView[] } | undefined
+  requestBody:
+    | { required: boolean; description: string | undefined; contents: ContentView[] }
+    | undefined
   responses: ResponseView[]
 }
 
@@ -269,7 +283,9 @@ export function buildDocsModel(doc: OpenApiDocument): DocsModel {
     summary: doc.info.summary,
     description: doc.info.description,
     servers: (doc.servers ?? []).map((s) => ({ url: s.url, description: s.description })),
-    securitySchemes: Object.entries(schemes).map(([name, scheme]) => securitySchemeView(name, scheme)),
+    securitySchemes: Object.entries(schemes).map(([name, scheme]) =>
+      securitySchemeView(name, scheme),
+    ),
     tags: [...tags.values()].filter((t) => t.operations.length > 0),
     paths: Object.keys(doc.paths),
   }
@@ -353,11 +369,18 @@ function operationView(
   }
 }
 
-function contentViews(resolver: Resolver, content: Record<string, MediaTypeObject> | undefined): ContentView[] {
+function contentViews(
+  resolver: Resolver,
+  content: Record<string, MediaTypeObject> | undefined,
+): ContentView[] {
   return Object.entries(content ?? {}).map(([mediaType, media]) => {
     const examples: ExampleView[] = []
     if (media.example !== undefined) {
-      examples.push({ name: 'example', summary: undefined, text: exampleText(mediaType, media.example) })
+      examples.push({
+        name: 'example',
+        summary: undefined,
+        text: exampleText(mediaType, media.example),
+      })
     }
     for (const [name, raw] of Object.entries(media.examples ?? {})) {
       const example = resolver.resolve(raw)
@@ -373,7 +396,11 @@ function contentViews(resolver: Resolver, content: Record<string, MediaTypeObjec
 }
 
 function exampleText(mediaType: string, value: unknown): string {
-  if (mediaType === 'application/x-www-form-urlencoded' && typeof value === 'object' && value !== null) {
+  if (
+    mediaType === 'application/x-www-form-urlencoded' &&
+    typeof value === 'object' &&
+    value !== null
+  ) {
     const form = new URLSearchParams()
     for (const [k, v] of Object.entries(value)) {
       for (const item of Array.isArray(v) ? v : [v]) form.append(k, String(item))
@@ -384,7 +411,11 @@ function exampleText(mediaType: string, value: unknown): string {
 }
 
 /** The view of a body or response schema: its fields, or its alternatives. */
-export function schemaView(resolver: Resolver, raw: SchemaObject, seen: ReadonlySet<string> = new Set()): SchemaView {
+export function schemaView(
+  resolver: Resolver,
+  raw: SchemaObject,
+  seen: ReadonlySet<string> = new Set(),
+): SchemaView {
   const schema = resolver.flatten(raw)
   const alternatives = schema.oneOf ?? schema.anyOf
   const view: SchemaView = {
@@ -431,7 +462,9 @@ function fieldRows(
         notes: notesWithItems(resolver, resolved),
       })
       if (raw.$ref && seen.has(raw.$ref)) continue
-      rows.push(...fieldRows(resolver, resolved, `${parent}${name}`, depth + 1, seenWith(seen, raw.$ref)))
+      rows.push(
+        ...fieldRows(resolver, resolved, `${parent}${name}`, depth + 1, seenWith(seen, raw.$ref)),
+      )
     }
     return rows
   }

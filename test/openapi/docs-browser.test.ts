@@ -63,7 +63,9 @@ describe.skipIf(!existsSync(CHROMIUM))('/docs in headless Chromium', () => {
     expect(missing).toStrictEqual([])
 
     // The style sheet applies as written (escaped quotes once broke its font stacks).
-    expect(await page.$eval('body', (b) => getComputedStyle(b).fontFamily)).toMatch(/^-apple-system,/)
+    expect(await page.$eval('body', (b) => getComputedStyle(b).fontFamily)).toMatch(
+      /^-apple-system,/,
+    )
     // The layout holds: the contents column is on the left, the reference beside it.
     const toc = await page.locator('nav.toc').boundingBox()
     const main = await page.locator('main').boundingBox()
