@@ -20,7 +20,9 @@ try {
     random: Math.random,
     fetch: globalThis.fetch,
     defer: (work) => {
-      const tracked = work.catch((err) => log('error', { msg: 'deferred work failed', error: String(err) }))
+      const tracked = work.catch((err) =>
+        log('error', { msg: 'deferred work failed', error: String(err) }),
+      )
       pending.add(tracked)
       void tracked.finally(() => pending.delete(tracked))
     },
@@ -32,7 +34,11 @@ try {
   const app = createApp(deps)
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     if (banner) console.log(banner)
-    log('info', { msg: 'listening', url: `http://${info.address}:${info.port}`, issuer: config.issuer })
+    log('info', {
+      msg: 'listening',
+      url: `http://${info.address}:${info.port}`,
+      issuer: config.issuer,
+    })
   })
   const shutdown = (signal: string) => {
     log('info', { msg: 'shutting down', signal })

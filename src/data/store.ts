@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, gte, inArray, isNull, lt, sql } from 'drizzle-orm'
-import { atomic, chunk, type Db, type Statement } from '../db/index.ts'
+import { atomic, chunk, type Db, prepared, type Statement } from '../db/index.ts'
 import { counters, outbox, records } from '../db/schema.ts'
 import type { DataType } from './models/index.ts'
 
@@ -168,16 +168,14 @@ export async function deleteRecord(
         seq: seqExpression(1, 1),
       })
       .where(live),
-    db
-      .insert(outbox)
-      .values({
-        userId,
-        type,
-        recordKey: key,
-        change: 'delete',
-        seq: seqExpression(1, 1),
-        createdAt: now,
-      }),
+    db.insert(outbox).values({
+      userId,
+      type,
+      recordKey: key,
+      change: 'delete',
+      seq: seqExpression(1, 1),
+      createdAt: now,
+    }),
   ])
   return true
 }
@@ -203,26 +201,41 @@ export async function recordsInRange(
     limit: number
     withSamples: boolean
   },
-) {
-  const body = q.withSamples ? records.bodyFull : records.bodyLite
-  return db
-    .select({ startMs: records.startMs, key: records.key, body })
-    .from(records)
-    .where(
-      and(
-        eq(records.userId, q.userId),
-        eq(records.type, q.type),
-        gte(records.startMs, q.startMs),
-        lt(records.startMs, q.endMs),
-        isNull(records.deletedAt),
-        q.after
-          ? sql`(${records.startMs}, ${records.key}) > (${q.after.startMs}, ${q.after.key})`
-          : undefined,
-      ),
-    )
-    .orderBy(asc(records.startMs), asc(records.key))
-    .limit(q.limit + 1)
-    .all()
+): Promise<{ startMs: number; key: string; body: string | null }[]> {
+  // The hottest query: prepared once per shape (samples or not, first page or not).
+  const name = `recordsInRange:${q.withSamples}:${q.after !== null}`
+  const query = prepared(db, name, () => {
+    const p = sql.placeholder
+    return db
+      .select({
+        startMs: records.startMs,
+        key: records.key,
+        body: q.withSamples ? records.bodyFull : records.bodyLite,
+      })
+      .from(records)
+      .where(
+        and(
+          eq(records.userId, p('userId')),
+          eq(records.type, p('type')),
+          gte(records.startMs, p('startMs')),
+          lt(records.startMs, p('endMs')),
+          isNull(records.deletedAt),
+          q.after ? sql`(${records.startMs}, ${records.key}) > (${p('afterStart')}, ${p('afterKey')})` : undefined,
+        ),
+      )
+      .orderBy(asc(records.startMs), asc(records.key))
+      .limit(p('limit'))
+      .prepare()
+  })
+  return query.all({
+    userId: q.userId,
+    type: q.type,
+    startMs: q.startMs,
+    endMs: q.endMs,
+    afterStart: q.after?.startMs ?? 0,
+    afterKey: q.after?.key ?? '',
+    limit: q.limit + 1,
+  })
 }
 
 /** One page of changes (records and tombstones) at or after `sinceMs`, oldest change first. */

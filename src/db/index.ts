@@ -52,3 +52,24 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
   return out
 }
+
+const preparedCache = new WeakMap<Db, Map<string, unknown>>()
+
+/**
+ * A query prepared once per database and reused (drizzle builds and the driver compiles it only
+ * the first time); values come in through `sql.placeholder`. For hot paths: token lookups and
+ * data pages.
+ */
+export function prepared<T>(db: Db, name: string, build: () => T): T {
+  let cache = preparedCache.get(db)
+  if (!cache) {
+    cache = new Map()
+    preparedCache.set(db, cache)
+  }
+  let query = cache.get(name) as T | undefined
+  if (query === undefined) {
+    query = build()
+    cache.set(name, query)
+  }
+  return query
+}

@@ -102,6 +102,9 @@ details.example summary { cursor: pointer; color: var(--accent); font-size: 13.5
   .layout { display: block; }
   nav.toc { position: static; height: auto; border-right: 0; border-bottom: 1px solid var(--border); }
   main { padding: 1.25rem; }
+  .op { padding: 1rem; }
+  table.fields { display: block; overflow-x: auto; }
+  td.name { white-space: normal; word-break: break-word; }
 }
 `
 

@@ -34,12 +34,17 @@ export class FormAgent {
   }
 
   /** Follows redirects on the same origin as `origin`; stops at the first one that leaves it. */
-  async follow(response: Response, base: string, origin: string): Promise<{ response: Response; url: string }> {
+  async follow(
+    response: Response,
+    base: string,
+    origin: string,
+  ): Promise<{ response: Response; url: string }> {
     let current = response
     let url = base
     for (let hops = 0; hops < 10; hops++) {
       const location = current.headers.get('location')
-      if (current.status < 300 || current.status >= 400 || !location) return { response: current, url }
+      if (current.status < 300 || current.status >= 400 || !location)
+        return { response: current, url }
       url = new URL(location, url).toString()
       if (new URL(url).origin !== new URL(origin).origin) return { response: current, url }
       current = await this.get(url)

@@ -1,6 +1,7 @@
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import type { Context } from 'hono'
 import { verifySecret } from '../crypto.ts'
+import { prepared } from '../db/index.ts'
 import { clients } from '../db/schema.ts'
 import type { AppEnv } from '../http/env.ts'
 import { OAuthError } from '../http/errors.ts'
@@ -11,7 +12,15 @@ export async function findClient(
   c: Context<AppEnv>,
   clientId: string,
 ): Promise<Client | undefined> {
-  return c.var.deps.db.select().from(clients).where(eq(clients.id, clientId)).get()
+  const { db } = c.var.deps
+  const query = prepared(db, 'findClient', () =>
+    db
+      .select()
+      .from(clients)
+      .where(eq(clients.id, sql.placeholder('id')))
+      .prepare(),
+  )
+  return query.get({ id: clientId })
 }
 
 /** RFC 6749 §2.3.1: Basic credentials are form-urlencoded before base64. */

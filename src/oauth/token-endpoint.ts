@@ -148,14 +148,10 @@ async function refreshTokenGrant(c: Context<AppEnv>, client: Client, form: URLSe
   }
   if (scope === '') throw new OAuthError('invalid_grant', 'The grant no longer covers any scope.')
 
-  if (token.rotatedAt === null) {
-    // Whether this call or a concurrent one wins the compare-and-set, the rotation happened just
-    // now, so both are inside the grace window.
-    await db
-      .update(tokens)
-      .set({ rotatedAt: now })
-      .where(and(eq(tokens.id, token.id), isNull(tokens.rotatedAt)))
-  } else if (now - token.rotatedAt > deps.config.refreshGraceSeconds * 1000) {
+  // A first refresh marks the token rotated in the same transaction as the new pair below (two
+  // concurrent first refreshes both succeed: both are inside the grace window it starts). A
+  // repeat inside the window is allowed; after it, it is a replay.
+  if (token.rotatedAt !== null && now - token.rotatedAt > deps.config.refreshGraceSeconds * 1000) {
     await revokeGrant(deps, token.grantId)
     throw new OAuthError(
       'invalid_grant',
@@ -170,7 +166,13 @@ async function refreshTokenGrant(c: Context<AppEnv>, client: Client, form: URLSe
     parentId: token.id,
     scope,
   })
-  await atomic(db, issued.statements)
+  await atomic(db, [
+    db
+      .update(tokens)
+      .set({ rotatedAt: now })
+      .where(and(eq(tokens.id, token.id), isNull(tokens.rotatedAt))),
+    ...issued.statements,
+  ])
   return tokenResponse(c, issued, scope, token.userId)
 }
 

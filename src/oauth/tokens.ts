@@ -1,6 +1,6 @@
-import { and, eq, isNull } from 'drizzle-orm'
+import { and, eq, isNull, sql } from 'drizzle-orm'
 import { hashSecret, randomSecret } from '../crypto.ts'
-import { atomic, type Db, type Statement } from '../db/index.ts'
+import { atomic, type Db, prepared, type Statement } from '../db/index.ts'
 import { authorizationCodes, grants, tokens } from '../db/schema.ts'
 import type { Deps } from '../http/env.ts'
 
@@ -110,13 +110,15 @@ export interface TokenWithGrant {
 
 /** Finds a token by its raw value, with its grant; `undefined` if no such token exists. */
 export async function findToken(deps: Deps, raw: string): Promise<TokenWithGrant | undefined> {
-  const row = await deps.db
-    .select({ token: tokens, grantScope: grants.scope, grantRevokedAt: grants.revokedAt })
-    .from(tokens)
-    .innerJoin(grants, eq(grants.id, tokens.grantId))
-    .where(eq(tokens.tokenHash, await hashSecret(raw)))
-    .get()
-  return row
+  const query = prepared(deps.db, 'findToken', () =>
+    deps.db
+      .select({ token: tokens, grantScope: grants.scope, grantRevokedAt: grants.revokedAt })
+      .from(tokens)
+      .innerJoin(grants, eq(grants.id, tokens.grantId))
+      .where(eq(tokens.tokenHash, sql.placeholder('hash')))
+      .prepare(),
+  )
+  return query.get({ hash: await hashSecret(raw) })
 }
 
 /**

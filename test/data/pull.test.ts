@@ -211,42 +211,39 @@ describe('date ranges in the user\u2019s zone', () => {
   it.each([
     ['Asia/Tokyo', '+09:00', '2026-03-07T15:00:00Z', '2026-03-08T15:00:00Z'],
     ['Pacific/Kiritimati', '+14:00', '2026-03-07T10:00:00Z', '2026-03-08T10:00:00Z'],
-  ])(
-    'in %s a date-only day runs from local midnight to local midnight',
-    async (zone, offset, startUtc, endUtc) => {
-      const user = await addUser(gw, { timezone: zone })
-      const t = (
-        await (
-          await oauthFixture(
-            gw,
-            async () => fx.client,
-            async () => user,
-          )
-        ).connect()
-      ).access_token
-      const justBefore = new Date(Date.parse(startUtc) - 1000).toISOString()
-      const justBeforeEnd = new Date(Date.parse(endUtc) - 1000).toISOString()
-      await ingest(gw, user.userId, 'activity', [
-        activityAt('before', justBefore, offset),
-        activityAt('first', startUtc, offset),
-        activityAt('last', justBeforeEnd, offset),
-        activityAt('after', endUtc, offset),
-      ])
-      await ingest(gw, user.userId, 'daily', [
-        dailyOn('2026-03-07', offset),
-        dailyOn('2026-03-08', offset),
-        dailyOn('2026-03-09', offset),
-      ])
-      const acts = await pull(gw, t, '/v1/activity?start_date=2026-03-08&end_date=2026-03-08')
-      expect(
-        acts.body.data.map((d: { metadata: { summary_id: string } }) => d.metadata.summary_id),
-      ).toStrictEqual(['first', 'last'])
-      const days = await pull(gw, t, '/v1/daily?start_date=2026-03-08&end_date=2026-03-08')
-      expect(
-        days.body.data.map((d: { metadata: { start_time: string } }) => d.metadata.start_time),
-      ).toStrictEqual([`2026-03-08T00:00:00.000000${offset}`])
-    },
-  )
+  ])('in %s a date-only day runs from local midnight to local midnight', async (zone, offset, startUtc, endUtc) => {
+    const user = await addUser(gw, { timezone: zone })
+    const t = (
+      await (
+        await oauthFixture(
+          gw,
+          async () => fx.client,
+          async () => user,
+        )
+      ).connect()
+    ).access_token
+    const justBefore = new Date(Date.parse(startUtc) - 1000).toISOString()
+    const justBeforeEnd = new Date(Date.parse(endUtc) - 1000).toISOString()
+    await ingest(gw, user.userId, 'activity', [
+      activityAt('before', justBefore, offset),
+      activityAt('first', startUtc, offset),
+      activityAt('last', justBeforeEnd, offset),
+      activityAt('after', endUtc, offset),
+    ])
+    await ingest(gw, user.userId, 'daily', [
+      dailyOn('2026-03-07', offset),
+      dailyOn('2026-03-08', offset),
+      dailyOn('2026-03-09', offset),
+    ])
+    const acts = await pull(gw, t, '/v1/activity?start_date=2026-03-08&end_date=2026-03-08')
+    expect(
+      acts.body.data.map((d: { metadata: { summary_id: string } }) => d.metadata.summary_id),
+    ).toStrictEqual(['first', 'last'])
+    const days = await pull(gw, t, '/v1/daily?start_date=2026-03-08&end_date=2026-03-08')
+    expect(
+      days.body.data.map((d: { metadata: { start_time: string } }) => d.metadata.start_time),
+    ).toStrictEqual([`2026-03-08T00:00:00.000000${offset}`])
+  })
 
   it('treat date-times as half-open instants, and accept unix seconds', async () => {
     await ingest(gw, fx.user.userId, 'sleep', nights(3))

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs'
+import { createClientRecord, createUserRecord, type NewClient } from '../../src/admin/records.ts'
 import { createApp } from '../../src/app.ts'
 import { type Config, loadConfig } from '../../src/config.ts'
 import { openSqlite } from '../../src/db/sqlite.ts'
 import type { Deps } from '../../src/http/env.ts'
-import { createClientRecord, createUserRecord, type NewClient } from '../../src/admin/records.ts'
 
 export const ISSUER = 'http://127.0.0.1:8787'
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef'
@@ -62,7 +62,8 @@ export function createTestGateway(
   }
   const app = createApp(deps)
   const fetch = async (url: string | URL | Request, init?: RequestInit) => {
-    const request = url instanceof Request ? url : new Request(new URL(url.toString(), ISSUER), init)
+    const request =
+      url instanceof Request ? url : new Request(new URL(url.toString(), ISSUER), init)
     return app.request(request)
   }
   const admin = (path: string, init: RequestInit & { json?: unknown } = {}) => {
@@ -85,7 +86,10 @@ export interface TestClient {
   redirectUri: string
 }
 
-export async function addClient(gw: TestGateway, input: Partial<NewClient> = {}): Promise<TestClient> {
+export async function addClient(
+  gw: TestGateway,
+  input: Partial<NewClient> = {},
+): Promise<TestClient> {
   const created = await createClientRecord(gw.deps, {
     name: 'Terra (test)',
     redirectUris: [REDIRECT_URI],

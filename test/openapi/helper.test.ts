@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest'
+import {
+  expectResponseMatchesComponent,
+  expectResponseMatchesSpec,
+  matchPathTemplate,
+} from '../helpers/openapi.ts'
+
+/** The checker itself: each kind of disagreement with openapi.yaml must fail the test. */
+describe('expectResponseMatchesSpec', () => {
+  const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
+    new Response(JSON.stringify(body), {
+      status,
+      headers: { 'content-type': 'application/json', ...headers },
+    })
+  const tokens = {
+    access_token: 'pga_x',
+    token_type: 'Bearer',
+    expires_in: 3600,
+    refresh_token: 'pgr_x',
+    scope: 'sleep:read',
+    user_id: 'u1',
+  }
+  const noStore = { 'cache-control': 'no-store' }
+
+  it('accepts a documented answer and returns its body', async () => {
+    await expect(
+      expectResponseMatchesSpec('POST', '/oauth/token', json(tokens, 200, noStore)),
+    ).resolves.toStrictEqual(tokens)
+  })
+
+  it('refuses an undocumented path, method or status', async () => {
+    await expect(expectResponseMatchesSpec('GET', '/nowhere', json({}))).rejects.toThrow(
+      /path is not documented/,
+    )
+    await expect(expectResponseMatchesSpec('GET', '/oauth/token', json({}))).rejects.toThrow(
+      /method is not documented/,
+    )
+    await expect(expectResponseMatchesSpec('POST', '/oauth/token', json({}, 418))).rejects.toThrow(
+      /status is not documented/,
+    )
+  })
+
+  it('refuses a body that breaks the schema', async () => {
+    const { user_id: _, ...incomplete } = tokens
+    await expect(
+      expectResponseMatchesSpec('POST', '/oauth/token', json(incomplete, 200, noStore)),
+    ).rejects.toThrow(/user_id/)
+    await expect(
+      expectResponseMatchesSpec(
+        'POST',
+        '/oauth/introspect',
+        json({ active: false, scope: 'x' }, 200, noStore),
+      ),
+    ).rejects.toThrow(/does not match the schema/)
+  })
+
+  it('refuses a missing required header and a header with the wrong value', async () => {
+    await expect(expectResponseMatchesSpec('POST', '/oauth/token', json(tokens))).rejects.toThrow(
+      /Cache-Control is documented as required/,
+    )
+    await expect(
+      expectResponseMatchesSpec(
+        'POST',
+        '/oauth/token',
+        json(tokens, 200, { 'cache-control': 'max-age=60' }),
+      ),
+    ).rejects.toThrow(/header Cache-Control/)
+  })
+
+  it('refuses an undocumented content type, and a body where none is documented', async () => {
+    const html = new Response('<p>hi</p>', {
+      status: 200,
+      headers: { 'content-type': 'text/html', ...noStore },
+    })
+    await expect(expectResponseMatchesSpec('POST', '/oauth/token', html)).rejects.toThrow(
+      /content type/,
+    )
+    const revoke = new Response('{}', { status: 200, headers: noStore })
+    await expect(expectResponseMatchesSpec('POST', '/oauth/revoke', revoke)).rejects.toThrow(
+      /without a body/,
+    )
+  })
+
+  it('checks reusable responses too', async () => {
+    const problem = { type: 'about:blank', title: 'Not Found', status: 404, detail: 'x' }
+    const ok = new Response(JSON.stringify(problem), {
+      status: 404,
+      headers: { 'content-type': 'application/problem+json' },
+    })
+    await expect(expectResponseMatchesComponent('NotFound', ok)).resolves.toStrictEqual(problem)
+    const bad = new Response(JSON.stringify({ ...problem, status: '404' }), {
+      status: 404,
+      headers: { 'content-type': 'application/problem+json' },
+    })
+    await expect(expectResponseMatchesComponent('NotFound', bad)).rejects.toThrow(/status/)
+  })
+
+  it('matches concrete paths to templates, literal segments first', () => {
+    expect(matchPathTemplate('/admin/v1/clients/abc')).toBe('/admin/v1/clients/{client_id}')
+    expect(matchPathTemplate('/admin/v1/clients/abc/rotate-secret')).toBe(
+      '/admin/v1/clients/{client_id}/rotate-secret',
+    )
+    expect(matchPathTemplate('/admin/v1/users/u/sleep')).toBe('/admin/v1/users/{user_id}/{type}')
+    expect(matchPathTemplate('/oauth/token')).toBe('/oauth/token')
+    expect(matchPathTemplate('/oauth/token/x')).toBeUndefined()
+  })
+})

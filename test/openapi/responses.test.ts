@@ -1,0 +1,554 @@
+import * as oauth from 'oauth4webapi'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { FormAgent } from '../../src/kit/form-agent.ts'
+import { makeSleep } from '../fixtures/records.ts'
+import {
+  addClient,
+  addUser,
+  createTestGateway,
+  ISSUER,
+  type TestClient,
+  type TestGateway,
+} from '../helpers/app.ts'
+import { authorizationUrl, authorizeInBrowser, clientOptions, discover } from '../helpers/oauth.ts'
+import { expectResponseMatchesComponent, expectResponseMatchesSpec } from '../helpers/openapi.ts'
+
+/*
+ * Real answers, from a real flow, checked against openapi.yaml: status documented, body valid
+ * against its schema, documented headers present and well-formed.
+ */
+
+function form(fields: Record<string, string>, headers: Record<string, string> = {}): RequestInit {
+  return {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(fields).toString(),
+  }
+}
+
+function basic(id: string, secret: string): Record<string, string> {
+  return {
+    authorization: `Basic ${btoa(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`)}`,
+  }
+}
+
+describe('OAuth responses match openapi.yaml', () => {
+  let gw: TestGateway
+  let client: TestClient
+  let user: Awaited<ReturnType<typeof addUser>>
+  let as: oauth.AuthorizationServer
+  beforeAll(async () => {
+    gw = createTestGateway()
+    client = await addClient(gw)
+    user = await addUser(gw)
+    as = await discover(gw)
+  })
+  afterAll(() => gw.close())
+
+  it('metadata', async () => {
+    const path = '/.well-known/oauth-authorization-server'
+    const body = await expectResponseMatchesSpec('GET', path, await gw.fetch(path))
+    expect(body).toMatchObject({ issuer: ISSUER, code_challenge_methods_supported: ['S256'] })
+  })
+
+  it('token: success, then invalid_grant for the replayed code, and invalid_client', async () => {
+    const oClient: oauth.Client = { client_id: client.clientId }
+    const flow = await authorizeInBrowser(gw, as, client, user)
+    const params = oauth.validateAuthResponse(as, oClient, flow.callbackUrl, flow.state)
+    const exchange = {
+      grant_type: 'authorization_code',
+      code: params.get('code') as string,
+      redirect_uri: client.redirectUri,
+      code_verifier: flow.verifier,
+    }
+
+    const ok = await gw.fetch(
+      '/oauth/token',
+      form(exchange, basic(client.clientId, client.clientSecret)),
+    )
+    expect(ok.status).toBe(200)
+    const tokens = await expectResponseMatchesSpec('POST', '/oauth/token', ok)
+    expect(tokens).toMatchObject({ token_type: 'Bearer', user_id: user.userId, expires_in: 3600 })
+
+    const replay = await gw.fetch(
+      '/oauth/token',
+      form(exchange, basic(client.clientId, client.clientSecret)),
+    )
+    expect(replay.status).toBe(400)
+    expect(await expectResponseMatchesSpec('POST', '/oauth/token', replay)).toMatchObject({
+      error: 'invalid_grant',
+    })
+
+    const wrongBasic = await gw.fetch(
+      '/oauth/token',
+      form(exchange, basic(client.clientId, 'wrong')),
+    )
+    expect(wrongBasic.status).toBe(401)
+    expect(wrongBasic.headers.get('www-authenticate')).toMatch(/^Basic /)
+    expect(await expectResponseMatchesSpec('POST', '/oauth/token', wrongBasic)).toStrictEqual({
+      error: 'invalid_client',
+      error_description: 'Client authentication failed.',
+    })
+
+    const wrongPost = await gw.fetch(
+      '/oauth/token',
+      form({ ...exchange, client_id: client.clientId, client_secret: 'wrong' }),
+    )
+    expect(wrongPost.status).toBe(401)
+    expect(wrongPost.headers.get('www-authenticate')).toBeNull()
+    await expectResponseMatchesSpec('POST', '/oauth/token', wrongPost)
+
+    const unsupported = await gw.fetch(
+      '/oauth/token',
+      form({ grant_type: 'client_credentials' }, basic(client.clientId, client.clientSecret)),
+    )
+    expect(unsupported.status).toBe(400)
+    await expectResponseMatchesSpec('POST', '/oauth/token', unsupported)
+
+    const tooLarge = await gw.fetch(
+      '/oauth/token',
+      form(
+        { grant_type: 'refresh_token', refresh_token: 'x'.repeat(20_000) },
+        basic(client.clientId, client.clientSecret),
+      ),
+    )
+    expect(tooLarge.status).toBe(413)
+    await expectResponseMatchesSpec('POST', '/oauth/token', tooLarge)
+  })
+
+  it('introspect (active and inactive) and revoke', async () => {
+    const oClient: oauth.Client = { client_id: client.clientId }
+    const auth = oauth.ClientSecretBasic(client.clientSecret)
+    const flow = await authorizeInBrowser(gw, as, client, user)
+    const params = oauth.validateAuthResponse(as, oClient, flow.callbackUrl, flow.state)
+    const tokens = await oauth.processAuthorizationCodeResponse(
+      as,
+      oClient,
+      await oauth.authorizationCodeGrantRequest(
+        as,
+        oClient,
+        auth,
+        params,
+        client.redirectUri,
+        flow.verifier,
+        clientOptions(gw),
+      ),
+    )
+    const credentials = basic(client.clientId, client.clientSecret)
+
+    const active = await gw.fetch(
+      '/oauth/introspect',
+      form({ token: tokens.access_token }, credentials),
+    )
+    expect(await expectResponseMatchesSpec('POST', '/oauth/introspect', active)).toMatchObject({
+      active: true,
+      token_type: 'Bearer',
+    })
+    const refresh = await gw.fetch(
+      '/oauth/introspect',
+      form({ token: tokens.refresh_token as string }, credentials),
+    )
+    expect(await expectResponseMatchesSpec('POST', '/oauth/introspect', refresh)).toMatchObject({
+      active: true,
+    })
+
+    const revoked = await gw.fetch(
+      '/oauth/revoke',
+      form({ token: tokens.refresh_token as string }, credentials),
+    )
+    expect(revoked.status).toBe(200)
+    await expectResponseMatchesSpec('POST', '/oauth/revoke', revoked)
+
+    const inactive = await gw.fetch(
+      '/oauth/introspect',
+      form({ token: tokens.access_token }, credentials),
+    )
+    expect(await expectResponseMatchesSpec('POST', '/oauth/introspect', inactive)).toStrictEqual({
+      active: false,
+    })
+
+    const missing = await gw.fetch('/oauth/introspect', form({}, credentials))
+    expect(missing.status).toBe(400)
+    await expectResponseMatchesSpec('POST', '/oauth/introspect', missing)
+  })
+
+  it('problem+json 404s: an unknown path, and the demo callback outside mock mode', async () => {
+    const unknown = await gw.fetch('/nowhere')
+    expect(unknown.status).toBe(404)
+    expect(await expectResponseMatchesComponent('NotFound', unknown)).toMatchObject({
+      type: 'about:blank',
+      title: 'Not Found',
+      status: 404,
+    })
+    const demo = await gw.fetch('/demo/callback?code=x')
+    expect(demo.status).toBe(404)
+    await expectResponseMatchesSpec('GET', '/demo/callback', demo)
+  })
+
+  it('the demo callback page in mock mode', async () => {
+    const mock = createTestGateway({ env: { MOCK: '1' } })
+    for (const query of [
+      '?code=pgc_x&state=s&iss=http%3A%2F%2F127.0.0.1%3A8787',
+      '?error=access_denied',
+      '',
+    ]) {
+      const page = await mock.fetch(`/demo/callback${query}`)
+      expect(page.status).toBe(200)
+      await expectResponseMatchesSpec('GET', '/demo/callback', page)
+    }
+    mock.close()
+  })
+})
+
+describe('page responses match openapi.yaml', () => {
+  let gw: TestGateway
+  let client: TestClient
+  let as: oauth.AuthorizationServer
+  beforeAll(async () => {
+    gw = createTestGateway()
+    client = await addClient(gw)
+    as = await discover(gw)
+  })
+  afterAll(() => gw.close())
+
+  it('authorize: the error page, the error redirect and the way to the sign-in page', async () => {
+    const { url } = await authorizationUrl(as, client)
+    const unknownClient = new URL(url)
+    unknownClient.searchParams.set('client_id', 'nobody')
+    const page = await gw.fetch(unknownClient)
+    expect(page.status).toBe(400)
+    await expectResponseMatchesSpec('GET', '/oauth/authorize', page)
+
+    const noPkce = new URL(url)
+    noPkce.searchParams.delete('code_challenge')
+    const redirect = await gw.fetch(noPkce)
+    expect(redirect.status).toBe(302)
+    expect(new URL(redirect.headers.get('location') as string).searchParams.get('error')).toBe(
+      'invalid_request',
+    )
+    await expectResponseMatchesSpec('GET', '/oauth/authorize', redirect)
+
+    const toLogin = await gw.fetch(url)
+    expect(toLogin.headers.get('location')).toMatch(/^\/login\?tx=/)
+    await expectResponseMatchesSpec('GET', '/oauth/authorize', toLogin)
+  })
+
+  it('login: the form, a wrong password (401), a foreign CSRF token (403), throttling (429)', async () => {
+    const victim = await addUser(gw)
+    const agent = new FormAgent((url, init) => gw.fetch(url, init))
+    const loginPage = await agent.get(`${ISSUER}/login`)
+    expect(loginPage.status).toBe(200)
+    await expectResponseMatchesSpec('GET', '/login', loginPage)
+    const html = await loginPage.text()
+
+    const wrong = await agent.submit(html, `${ISSUER}/login`, {
+      email: victim.email,
+      password: 'wrong password',
+    })
+    expect(wrong.status).toBe(401)
+    await expectResponseMatchesSpec('POST', '/login', wrong)
+
+    const stranger = new FormAgent((url, init) => gw.fetch(url, init))
+    await stranger.get(`${ISSUER}/login`)
+    const csrf = await stranger.submit(html, `${ISSUER}/login`, {
+      email: victim.email,
+      password: victim.password,
+    })
+    expect(csrf.status).toBe(403)
+    await expectResponseMatchesSpec('POST', '/login', csrf)
+
+    for (let i = 0; i < 4; i++) {
+      await agent.submit(html, `${ISSUER}/login`, {
+        email: victim.email,
+        password: 'wrong password',
+      })
+    }
+    const throttled = await agent.submit(html, `${ISSUER}/login`, {
+      email: victim.email,
+      password: victim.password,
+    })
+    expect(throttled.status).toBe(429)
+    await expectResponseMatchesSpec('POST', '/login', throttled)
+  })
+
+  it('the browser flow step by step: sign-in page, consent, code, skipped consent, disconnect', async () => {
+    const person = await addUser(gw)
+    const agent = new FormAgent((url, init) => gw.fetch(url, init))
+    const { url } = await authorizationUrl(as, client)
+    const start = await agent.get(url.toString())
+    expect(start.status).toBe(302)
+    await expectResponseMatchesSpec('GET', '/oauth/authorize', start)
+    const loginUrl = new URL(start.headers.get('location') as string, ISSUER).toString()
+
+    const loginPage = await agent.get(loginUrl)
+    expect(loginPage.status).toBe(200)
+    await expectResponseMatchesSpec('GET', '/login', loginPage)
+    const signedIn = await agent.submit(await loginPage.text(), loginUrl, {
+      email: person.email,
+      password: person.password,
+    })
+    expect(signedIn.status).toBe(303)
+    await expectResponseMatchesSpec('POST', '/login', signedIn)
+    const consentUrl = new URL(signedIn.headers.get('location') as string, ISSUER).toString()
+
+    const again = await agent.get(loginUrl)
+    expect(again.status).toBe(302)
+    await expectResponseMatchesSpec('GET', '/login', again)
+
+    const consent = await agent.get(consentUrl)
+    expect(consent.status).toBe(200)
+    await expectResponseMatchesSpec('GET', '/oauth/consent', consent)
+    const consentHtml = await consent.text()
+    const nothingTicked = await agent.submit(
+      consentHtml,
+      consentUrl,
+      { scope: [] },
+      {
+        submit: { name: 'decision', value: 'allow' },
+      },
+    )
+    expect(nothingTicked.status).toBe(400)
+    await expectResponseMatchesSpec('POST', '/oauth/consent', nothingTicked)
+    const allowed = await agent.submit(
+      consentHtml,
+      consentUrl,
+      {},
+      { submit: { name: 'decision', value: 'allow' } },
+    )
+    expect(allowed.status).toBe(303)
+    expect(new URL(allowed.headers.get('location') as string).searchParams.get('code')).toMatch(
+      /^pgc_/,
+    )
+    await expectResponseMatchesSpec('POST', '/oauth/consent', allowed)
+
+    // Already granted: straight back with a code, no consent screen.
+    const second = await agent.get((await authorizationUrl(as, client)).url.toString())
+    expect(second.status).toBe(302)
+    expect(new URL(second.headers.get('location') as string).searchParams.get('code')).toMatch(
+      /^pgc_/,
+    )
+    await expectResponseMatchesSpec('GET', '/oauth/authorize', second)
+
+    // New scope: the consent screen at the authorization endpoint itself.
+    const more = await agent.get(
+      (await authorizationUrl(as, client, { scope: 'profile:read' })).url.toString(),
+    )
+    expect(more.status).toBe(200)
+    await expectResponseMatchesSpec('GET', '/oauth/authorize', more)
+
+    const expired = await agent.get(`${ISSUER}/oauth/consent?tx=unknown`)
+    expect(expired.status).toBe(400)
+    await expectResponseMatchesSpec('GET', '/oauth/consent', expired)
+
+    const accountHtml = await (await agent.get(`${ISSUER}/account`)).text()
+    const disconnected = await agent.submit(
+      accountHtml,
+      `${ISSUER}/account`,
+      {},
+      {
+        formSelector: 'form[action="/account/disconnect"]',
+      },
+    )
+    expect(disconnected.status).toBe(303)
+    await expectResponseMatchesSpec('POST', '/account/disconnect', disconnected)
+    const notConnected = await agent.submit(
+      accountHtml,
+      `${ISSUER}/account`,
+      {},
+      {
+        formSelector: 'form[action="/account/disconnect"]',
+      },
+    )
+    expect(notConnected.status).toBe(404)
+    await expectResponseMatchesSpec('POST', '/account/disconnect', notConnected)
+  })
+
+  it('signing in, the account page, and signing out', async () => {
+    const someone = await addUser(gw)
+    const agent = new FormAgent((url, init) => gw.fetch(url, init))
+    const html = await (await agent.get(`${ISSUER}/login`)).text()
+    const signedIn = await agent.submit(html, `${ISSUER}/login`, {
+      email: someone.email,
+      password: someone.password,
+    })
+    expect(signedIn.status).toBe(303)
+    await expectResponseMatchesSpec('POST', '/login', signedIn)
+
+    const account = await agent.get(`${ISSUER}/account`)
+    expect(account.status).toBe(200)
+    await expectResponseMatchesSpec('GET', '/account', account)
+    const signedOut = await agent.submit(
+      await account.text(),
+      `${ISSUER}/account`,
+      {},
+      {
+        formSelector: 'form[action="/logout"]',
+      },
+    )
+    expect(signedOut.status).toBe(303)
+    await expectResponseMatchesSpec('POST', '/logout', signedOut)
+    const away = await agent.get(`${ISSUER}/account`)
+    expect(away.status).toBe(302)
+    await expectResponseMatchesSpec('GET', '/account', away)
+  })
+
+  it('documentation routes', async () => {
+    for (const path of ['/openapi.yaml', '/openapi.json', '/docs']) {
+      const response = await gw.fetch(path)
+      expect(response.status).toBe(200)
+      await expectResponseMatchesSpec('GET', path, response)
+    }
+  })
+})
+
+describe('admin responses match openapi.yaml', () => {
+  let gw: TestGateway
+  beforeAll(() => {
+    gw = createTestGateway()
+  })
+  afterAll(() => gw.close())
+
+  it('clients: create, list, get, update, rotate both secrets, delete', async () => {
+    const created = await gw.admin('/clients', {
+      method: 'POST',
+      json: {
+        name: 'Terra',
+        redirect_uris: ['https://app.example.com/callback'],
+        webhook_url: null,
+      },
+    })
+    expect(created.status).toBe(201)
+    const client = (await expectResponseMatchesSpec('POST', '/admin/v1/clients', created)) as {
+      client_id: string
+    }
+    const at = `/admin/v1/clients/${client.client_id}`
+
+    const list = await gw.admin('/clients?limit=1')
+    expect(list.status).toBe(200)
+    await expectResponseMatchesSpec('GET', '/admin/v1/clients', list)
+
+    const one = await gw.admin(`/clients/${client.client_id}`)
+    expect(await expectResponseMatchesSpec('GET', at, one)).toMatchObject({ name: 'Terra' })
+
+    const patched = await gw.admin(`/clients/${client.client_id}`, {
+      method: 'PATCH',
+      json: { signature_scheme: 'standard', webhook_status: 'active' },
+    })
+    expect(patched.status).toBe(200)
+    expect(await expectResponseMatchesSpec('PATCH', at, patched)).toMatchObject({
+      signature_scheme: 'standard',
+      webhook_secret: expect.stringMatching(/^whsec_/),
+    })
+
+    for (const which of ['client', 'webhook']) {
+      const rotated = await gw.admin(`/clients/${client.client_id}/rotate-secret`, {
+        method: 'POST',
+        json: { which },
+      })
+      expect(rotated.status).toBe(200)
+      await expectResponseMatchesSpec('POST', `${at}/rotate-secret`, rotated)
+    }
+
+    const deleted = await gw.admin(`/clients/${client.client_id}`, { method: 'DELETE' })
+    expect(deleted.status).toBe(204)
+    await expectResponseMatchesSpec('DELETE', at, deleted)
+    const gone = await gw.admin(`/clients/${client.client_id}`)
+    expect(gone.status).toBe(404)
+    await expectResponseMatchesSpec('GET', at, gone)
+  })
+
+  it('clients: 400, 401 and 415', async () => {
+    const invalid = await gw.admin('/clients', {
+      method: 'POST',
+      json: { name: '', redirect_uris: ['http://evil.example.com/cb'], redirect_uri: 'x' },
+    })
+    expect(invalid.status).toBe(400)
+    const problem = (await expectResponseMatchesSpec('POST', '/admin/v1/clients', invalid)) as {
+      errors: { path: string }[]
+    }
+    expect(problem.errors.map((e) => e.path).sort()).toStrictEqual([
+      'name',
+      'redirect_uri',
+      'redirect_uris[0]',
+    ])
+
+    const noKey = await gw.fetch('/admin/v1/clients')
+    expect(noKey.status).toBe(401)
+    await expectResponseMatchesSpec('GET', '/admin/v1/clients', noKey)
+    const wrongKey = await gw.fetch('/admin/v1/clients', {
+      headers: { authorization: 'Bearer nope' },
+    })
+    expect(wrongKey.status).toBe(401)
+    await expectResponseMatchesSpec('GET', '/admin/v1/clients', wrongKey)
+
+    const notJson = await gw.admin('/clients', { method: 'POST', body: 'name=x' })
+    expect(notJson.status).toBe(415)
+    await expectResponseMatchesSpec('POST', '/admin/v1/clients', notJson)
+  })
+
+  it('users: create, conflict, get, delete', async () => {
+    const input = { email: 'ada@example.com', password: 'correct horse', timezone: 'Europe/London' }
+    const created = await gw.admin('/users', { method: 'POST', json: input })
+    expect(created.status).toBe(201)
+    const user = (await expectResponseMatchesSpec('POST', '/admin/v1/users', created)) as {
+      user_id: string
+    }
+    const at = `/admin/v1/users/${user.user_id}`
+
+    const again = await gw.admin('/users', { method: 'POST', json: input })
+    expect(again.status).toBe(409)
+    await expectResponseMatchesSpec('POST', '/admin/v1/users', again)
+
+    const one = await gw.admin(`/users/${user.user_id}`)
+    expect(await expectResponseMatchesSpec('GET', at, one)).toMatchObject({
+      email: 'ada@example.com',
+      reference: null,
+    })
+
+    const deleted = await gw.admin(`/users/${user.user_id}`, { method: 'DELETE' })
+    expect(deleted.status).toBe(204)
+    await expectResponseMatchesSpec('DELETE', at, deleted)
+    const gone = await gw.admin(`/users/${user.user_id}`, { method: 'DELETE' })
+    expect(gone.status).toBe(404)
+    await expectResponseMatchesSpec('DELETE', at, gone)
+  })
+
+  it('ingest: stored, refused records, unknown type, delete', async () => {
+    const user = await addUser(gw)
+    const at = `/admin/v1/users/${user.userId}/sleep`
+    const sleep = makeSleep()
+    const stored = await gw.admin(`/users/${user.userId}/sleep`, {
+      method: 'PUT',
+      json: { data: [sleep] },
+    })
+    expect(stored.status).toBe(200)
+    expect(await expectResponseMatchesSpec('PUT', at, stored)).toStrictEqual({
+      received: 1,
+      inserted: 1,
+      updated: 0,
+      unchanged: 0,
+      events: 1,
+    })
+
+    const refused = await gw.admin(`/users/${user.userId}/sleep`, {
+      method: 'PUT',
+      json: { data: [{ metadata: {} }] },
+    })
+    expect(refused.status).toBe(422)
+    await expectResponseMatchesSpec('PUT', at, refused)
+
+    const unknownType = await gw.admin(`/users/${user.userId}/steps`, {
+      method: 'PUT',
+      json: { data: [] },
+    })
+    expect(unknownType.status).toBe(404)
+    await expectResponseMatchesSpec('PUT', `/admin/v1/users/${user.userId}/steps`, unknownType)
+
+    const key = sleep.metadata.summary_id as string
+    const deleted = await gw.admin(`/users/${user.userId}/sleep/${encodeURIComponent(key)}`, {
+      method: 'DELETE',
+    })
+    expect(deleted.status).toBe(204)
+    await expectResponseMatchesSpec('DELETE', `${at}/${key}`, deleted)
+  })
+})
