@@ -49,7 +49,13 @@ loginRoutes.post('/login', async (c) => {
   const tx = txId ? await loadRequest(c, txId, session) : null
   const email = (form.get('email') ?? '').trim().toLowerCase()
   const password = form.get('password') ?? ''
-  const view = { csrf: session.csrfToken, tx: tx?.id ?? null, email }
+  const client = tx ? await findClient(c, tx.clientId) : undefined
+  const view = {
+    csrf: session.csrfToken,
+    tx: tx?.id ?? null,
+    email,
+    ...(client ? { clientName: client.name } : {}),
+  }
   if (email === '' || password === '') {
     return renderLogin(c, { ...view, error: 'Enter your email and password.', status: 400 })
   }

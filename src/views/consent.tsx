@@ -20,7 +20,10 @@ export function renderConsent(c: Context, view: ConsentView) {
       <h1>
         Allow <span id="client-name">{view.clientName}</span> to access your data?
       </h1>
-      <p class="muted">Signed in as {view.userEmail}. Untick anything you do not want to share.</p>
+      <p class="muted">
+        Signed in as {view.userEmail} (<a href="/account">not you?</a>). Untick anything you do not
+        want to share.
+      </p>
       {view.error ? (
         <p class="error" role="alert">
           {view.error}

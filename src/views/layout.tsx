@@ -20,6 +20,8 @@ button.primary { background: var(--accent); border-color: var(--accent); color: 
 ul.scopes { list-style: none; padding: 0; margin: 1rem 0; }
 ul.scopes li { border: 1px solid var(--border); border-radius: 8px; padding: .6rem .8rem; margin-bottom: .5rem; }
 ul.scopes label { display: flex; gap: .6rem; align-items: flex-start; margin: 0; font-weight: normal; }
+ul.scopes input { margin-top: .3rem; }
+ul.scopes code { display: block; width: fit-content; margin-top: .2rem; }
 ul.scopes strong { display: block; }
 table { width: 100%; border-collapse: collapse; }
 td, th { text-align: left; padding: .5rem; border-bottom: 1px solid var(--border); vertical-align: top; }

@@ -123,6 +123,17 @@ describe('sign-in', () => {
     expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0)
   })
 
+  it('keeps naming the client on the sign-in page after a failed attempt', async () => {
+    const a = agent()
+    const { url } = await authorizationUrl(fx.as, fx.client)
+    const { response, url: at } = await a.follow(await a.get(url.toString()), url.toString(), ISSUER)
+    const html = await response.text()
+    expect(html).toContain('Terra (test)')
+    const failed = await a.submit(html, at, { email: fx.user.email, password: 'wrong' })
+    expect(failed.status).toBe(401)
+    expect(await failed.text()).toContain('to continue to <strong>Terra (test)</strong>')
+  })
+
   it('treats email case-insensitively', async () => {
     expect((await signIn(agent(), fx.user.email.toUpperCase(), fx.user.password)).status).toBe(303)
   })
