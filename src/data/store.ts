@@ -220,7 +220,9 @@ export async function recordsInRange(
           gte(records.startMs, p('startMs')),
           lt(records.startMs, p('endMs')),
           isNull(records.deletedAt),
-          q.after ? sql`(${records.startMs}, ${records.key}) > (${p('afterStart')}, ${p('afterKey')})` : undefined,
+          q.after
+            ? sql`(${records.startMs}, ${records.key}) > (${p('afterStart')}, ${p('afterKey')})`
+            : undefined,
         ),
       )
       .orderBy(asc(records.startMs), asc(records.key))

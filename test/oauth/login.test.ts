@@ -126,7 +126,11 @@ describe('sign-in', () => {
   it('keeps naming the client on the sign-in page after a failed attempt', async () => {
     const a = agent()
     const { url } = await authorizationUrl(fx.as, fx.client)
-    const { response, url: at } = await a.follow(await a.get(url.toString()), url.toString(), ISSUER)
+    const { response, url: at } = await a.follow(
+      await a.get(url.toString()),
+      url.toString(),
+      ISSUER,
+    )
     const html = await response.text()
     expect(html).toContain('Terra (test)')
     const failed = await a.submit(html, at, { email: fx.user.email, password: 'wrong' })
