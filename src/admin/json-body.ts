@@ -1,6 +1,6 @@
 import type { Context } from 'hono'
 import type { z } from 'zod'
-import { formatPath, Problem, type ProblemFieldError } from '../http/errors.ts'
+import { fieldErrors, Problem } from '../http/errors.ts'
 
 /** The admin resources (clients, users) are small; ingest passes its own, larger limit. */
 export const MAX_ADMIN_JSON_BYTES = 1024 * 1024
@@ -35,7 +35,7 @@ export async function readJsonBody<T extends z.ZodType>(
   const result = schema.safeParse(value)
   if (result.success) return result.data
   throw new Problem(400, 'Invalid request', `The ${what} is not valid.`, {
-    errors: bodyFieldErrors(result.error),
+    errors: fieldErrors(result.error),
   })
 }
 
@@ -233,19 +233,4 @@ export function locateJsonError(text: string): { offset: number; reason: string 
     if (err instanceof JsonSyntaxError) return { offset: err.offset, reason: err.reason }
     return null // e.g. nesting too deep for this scanner's recursion
   }
-}
-
-/**
- * Like `fieldErrors` (src/http/errors.ts), except that each unknown key of a strict object gets its own path, so
- * that a typo such as `redirect_uri` for `redirect_uris` is reported where it is.
- */
-function bodyFieldErrors(error: z.ZodError): ProblemFieldError[] {
-  return error.issues.flatMap((issue) =>
-    issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => ({
-          path: formatPath([...issue.path, key]),
-          message: 'Unknown field.',
-        }))
-      : [{ path: formatPath(issue.path), message: issue.message }],
-  )
 }

@@ -70,7 +70,7 @@ export function fieldErrors(
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({
         path: formatPath([...path, key]),
-        message: 'is not a field of this model (check the spelling)',
+        message: 'is not a known field (check the spelling)',
       }))
     }
     return [{ path: formatPath(path), message: issue.message }]

@@ -206,7 +206,7 @@ describe('admin API: /clients', () => {
             path: 'signature_scheme',
             message: 'Invalid option: expected one of "terra"|"standard"',
           },
-          { path: 'redirect_uri', message: 'Unknown field.' },
+          { path: 'redirect_uri', message: 'is not a known field (check the spelling)' },
         ]),
       )
     })
@@ -473,7 +473,7 @@ describe('admin API: /clients', () => {
             path: 'webhook_status',
             message: 'Invalid option: expected one of "active"|"disabled"',
           },
-          { path: 'client_secret', message: 'Unknown field.' },
+          { path: 'client_secret', message: 'is not a known field (check the spelling)' },
         ]),
       )
       const missing = await gw.admin('/clients/no-such-client', {

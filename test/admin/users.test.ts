@@ -94,7 +94,7 @@ describe('admin API: /users', () => {
         { path: 'email', message: 'Must be an email address.' },
         { path: 'password', message: 'Must be at least 8 characters.' },
         { path: 'timezone', message: 'Invalid input: expected string, received undefined' },
-        { path: 'nickname', message: 'Unknown field.' },
+        { path: 'nickname', message: 'is not a known field (check the spelling)' },
       ]),
     )
   })

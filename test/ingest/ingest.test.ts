@@ -99,7 +99,7 @@ describe('PUT /admin/v1/users/{id}/{type}', () => {
       {
         index: 2,
         path: 'sleep_quality',
-        message: 'is not a field of this model (check the spelling)',
+        message: 'is not a known field (check the spelling)',
       },
     ])
     expect(await recordRows()).toStrictEqual([])
