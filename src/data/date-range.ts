@@ -36,7 +36,7 @@ const ACCEPTED =
  * Errors are thrown as `Problem(400, ...)` whose `errors` name `start_date` and/or `end_date`.
  * `start > end` is a 400 naming both, and so is a date-only `start_date` later than a date-only
  * `end_date` (whose instants would merely make an empty range). A span longer than
- * {@link MAX_SPAN_DAYS} days, measured on the instants, is a 400. `start == end` is an empty range.
+ * {@link MAX_SPAN_DAYS} days (plus one hour for a daylight-saving change), measured on the instants, is a 400. `start == end` is an empty range.
  *
  * @throws Error (not a Problem) when `zone` is not a valid IANA zone: that is our data, not the
  * client's request.
@@ -94,7 +94,9 @@ export function parseDateRange(
     })
   }
 
-  if (endMs - startMs > MAX_SPAN_DAYS * DAY_MS) {
+  // One hour of slack: a range of exactly 1,826 local days that starts in summer time and ends in
+  // winter time is 1,826 days and an hour of instants, and a 5-year backfill must not trip on it.
+  if (endMs - startMs > MAX_SPAN_DAYS * DAY_MS + 3_600_000) {
     const span = formatDays(endMs - startMs)
     const message = `the range spans ${span}; it may span at most ${MAX_SPAN_DAYS} days`
     throw new Problem(

@@ -67,7 +67,6 @@ async function applyRateLimits(c: Context<DataEnv>, limiter: RateLimiter) {
     'ratelimit-policy': `"client";q=${client.limit};w=60, "user";q=${user.limit};w=60`,
     ratelimit: `"client";r=${client.remaining};t=${client.resetSeconds}, "user";r=${user.remaining};t=${user.resetSeconds}`,
   }
-  for (const [name, value] of Object.entries(headers)) c.header(name, value)
   const spent = [client, user].filter((s) => !s.allowed)
   if (spent.length > 0) {
     const retryAfter = Math.max(...spent.map((s) => s.resetSeconds))
@@ -75,6 +74,7 @@ async function applyRateLimits(c: Context<DataEnv>, limiter: RateLimiter) {
       headers: { ...headers, 'retry-after': String(retryAfter) },
     })
   }
+  return headers
 }
 
 /** The pull API Terra calls with a user's access token. */
@@ -82,8 +82,10 @@ export function dataRoutes(limiter: RateLimiter) {
   const routes = new Hono<DataEnv>()
   routes.use('/v1/*', requireBearer)
   routes.use('/v1/*', async (c, next) => {
-    await applyRateLimits(c, limiter)
+    const headers = await applyRateLimits(c, limiter)
     await next()
+    // Set after the handler so that error responses (400, 403, rendered by onError) carry them too.
+    for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value)
   })
 
   routes.get('/v1/user', async (c) => {
@@ -95,14 +97,18 @@ export function dataRoutes(limiter: RateLimiter) {
       .get()
     if (!user) throw new Problem(404, 'Not Found', 'The user no longer exists.')
     const profile = principal.scopes.includes('profile:read')
-    return c.json({
-      user_id: user.id,
-      provider: c.var.deps.config.providerSlug,
-      timezone: user.timezone,
-      scopes: principal.scopes,
-      created_at: new Date(user.createdAt).toISOString(),
-      ...(profile ? { email: user.email, display_name: user.displayName } : {}),
-    })
+    return c.json(
+      {
+        user_id: user.id,
+        provider: c.var.deps.config.providerSlug,
+        timezone: user.timezone,
+        scopes: principal.scopes,
+        created_at: new Date(user.createdAt).toISOString(),
+        ...(profile ? { email: user.email, display_name: user.displayName } : {}),
+      },
+      200,
+      { 'cache-control': 'no-store' },
+    )
   })
 
   for (const type of ['sleep', 'activity', 'daily'] as const) {
@@ -124,6 +130,21 @@ async function pull(c: Context<DataEnv>, type: DataType): Promise<Response> {
     })
   }
   const query = parseOrProblem(PullQuery, c.req.query(), 'query')
+  if (
+    query.updated_since !== undefined &&
+    (query.start_date !== undefined || query.end_date !== undefined)
+  ) {
+    throw new Problem(
+      400,
+      'Invalid request',
+      'Use either updated_since or a date range, not both.',
+      {
+        errors: [
+          { path: 'updated_since', message: 'cannot be combined with start_date or end_date' },
+        ],
+      },
+    )
+  }
   const withSamples = query.with_samples === 'true'
   const user = await db
     .select({ timezone: users.timezone })

@@ -277,22 +277,24 @@ describe('parseDateRange: 400 problems', () => {
     expect(p.extra.errors?.[1]?.path).toBe('end_date')
   })
 
-  it('measures the span on the instants, to the millisecond', () => {
+  it('measures the span on the instants, allowing one hour for a daylight-saving change', () => {
     const start = 1_609_459_200 // 2021-01-01T00:00:00Z
-    const end = start + 1826 * 86_400
+    const end = start + 1826 * 86_400 + 3600
     expect(range(String(start), String(end))).toEqual({
       startMs: start * 1000,
       endMs: end * 1000,
     })
-    const p = problemOf(() => range(String(start), '2026-01-01T00:00:00.001Z'))
-    expect(p.extra.errors?.[0]?.message).toMatch(/spans 1826 days 0 h/)
+    const p = problemOf(() => range(String(start), '2026-01-01T01:00:00.001Z'))
+    expect(p.extra.errors?.[0]?.message).toMatch(/spans 1826 days 1 h/)
   })
 
-  it('counts DST hours: 1,826 local days from summer to winter time are 1 h too long', () => {
-    // 2021-11-05 (EDT) … 2026-11-04, ending at midnight EST: 1,826 days + 1 h of instants.
-    const p = problemOf(() => range('2021-11-05', '2026-11-04'))
-    expect(p.extra.errors?.[0]?.message).toMatch(/spans 1826 days 1 h/)
-    expect(range('2021-11-06', '2026-11-04').endMs).toBe(utc('2026-11-05T05:00:00Z'))
+  it('accepts 1,826 local days from summer to winter time (1,826 days + 1 h of instants)', () => {
+    // 2021-11-05 (EDT) … 2026-11-04, ending at midnight EST.
+    expect(range('2021-11-05', '2026-11-04')).toEqual({
+      startMs: utc('2021-11-05T04:00:00Z'),
+      endMs: utc('2026-11-05T05:00:00Z'),
+    })
+    expect(problemOf(() => range('2021-11-04', '2026-11-04')).status).toBe(400)
   })
 })
 

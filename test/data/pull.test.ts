@@ -400,6 +400,42 @@ describe('pagination', () => {
   })
 })
 
+describe('headers on every data answer', () => {
+  it('carry the RateLimit headers on 400 and 403 answers too', async () => {
+    const narrow = (await fx.connect({ scope: 'sleep:read' })).access_token
+    for (const r of [
+      await pull(gw, token, '/v1/sleep?start_date=nope'),
+      await pull(gw, narrow, '/v1/daily?start_date=2026-01-01'),
+    ]) {
+      expect([400, 403]).toContain(r.status)
+      expect(r.response.headers.get('ratelimit-policy')).toMatch(
+        /^"client";q=\d+;w=60, "user";q=\d+;w=60$/,
+      )
+      expect(r.response.headers.get('ratelimit')).toMatch(
+        /^"client";r=\d+;t=\d+, "user";r=\d+;t=\d+$/,
+      )
+    }
+  })
+
+  it('/v1/user is not cached (it may carry the email)', async () => {
+    expect((await pull(gw, token, '/v1/user')).response.headers.get('cache-control')).toBe(
+      'no-store',
+    )
+  })
+
+  it('refuses updated_since together with a date range', async () => {
+    const r = await pull(
+      gw,
+      token,
+      '/v1/sleep?updated_since=2026-01-01T00:00:00Z&start_date=2026-01-01',
+    )
+    expect(r.status).toBe(400)
+    expect(r.body.errors).toStrictEqual([
+      { path: 'updated_since', message: 'cannot be combined with start_date or end_date' },
+    ])
+  })
+})
+
 describe('rate limits', () => {
   it('send RateLimit headers, trip with 429 + Retry-After and recover in the next window', async () => {
     const limited = createTestGateway({ env: { RATE_LIMIT_USER_PER_MINUTE: '3' } })

@@ -59,7 +59,8 @@ ajv.addSchema({ ...spec, $id: SPEC_ID })
 
 const validators = new Map<string, ValidateFunction>()
 
-function validatorFor(pointer: string): ValidateFunction {
+/** An ajv validator for the schema at `pointer` (`#/components/schemas/Sleep`) in openapi.yaml. */
+export function validatorFor(pointer: string): ValidateFunction {
   let validate = validators.get(pointer)
   if (!validate) {
     validate = ajv.compile({ $ref: `${SPEC_ID}${pointer}` })
@@ -123,14 +124,32 @@ function ajvErrors(validate: ValidateFunction): string {
     .join('; ')
 }
 
+export interface MatchOptions {
+  /**
+   * Required headers this response is known to lack: a defect in the code that has been reported,
+   * not a licence. Each must really be missing — the check fails once one is sent, so the
+   * exception is removed as soon as the code is fixed.
+   */
+  knownMissingHeaders?: readonly string[]
+}
+
 /** Checks a response against a documented response object; returns every mismatch. */
 async function mismatches(
   documented: ResponseObject,
   pointer: string,
   response: Response,
+  options: MatchOptions = {},
 ): Promise<{ problems: string[]; body: unknown }> {
   const { node: doc, pointer: at } = resolve(documented, pointer)
   const problems: string[] = []
+  const knownMissing = new Set((options.knownMissingHeaders ?? []).map((h) => h.toLowerCase()))
+  const documentedHeaders = new Set(Object.keys(doc.headers ?? {}).map((h) => h.toLowerCase()))
+  for (const name of knownMissing) {
+    if (!documentedHeaders.has(name)) problems.push(`header ${name} is not documented here at all`)
+    else if (response.headers.has(name)) {
+      problems.push(`header ${name} is sent now: remove it from knownMissingHeaders`)
+    }
+  }
 
   for (const [name, rawHeader] of Object.entries(doc.headers ?? {})) {
     const { node: header, pointer: headerAt } = resolve(
@@ -139,7 +158,9 @@ async function mismatches(
     )
     const value = response.headers.get(name)
     if (value === null) {
-      if (header.required) problems.push(`header ${name} is documented as required but missing`)
+      if (header.required && !knownMissing.has(name.toLowerCase())) {
+        problems.push(`header ${name} is documented as required but missing`)
+      }
       continue
     }
     if (header.schema) {
@@ -193,6 +214,7 @@ export async function expectResponseMatchesSpec(
   method: string,
   path: string,
   response: Response,
+  options: MatchOptions = {},
 ): Promise<unknown> {
   const template = matchPathTemplate(path)
   const label = `${method.toUpperCase()} ${path} → ${response.status}`
@@ -212,6 +234,7 @@ export async function expectResponseMatchesSpec(
     responses[key as string] as ResponseObject,
     pointer,
     response,
+    options,
   )
   expect(problems, `${label}:\n  ${problems.join('\n  ')}\n`).toStrictEqual([])
   return body

@@ -10,7 +10,14 @@ import {
   type TestClient,
   type TestGateway,
 } from '../helpers/app.ts'
-import { authorizationUrl, authorizeInBrowser, clientOptions, discover } from '../helpers/oauth.ts'
+import { activityAt, dailyOn, ingest, sleepAt } from '../helpers/data.ts'
+import {
+  authorizationUrl,
+  authorizeInBrowser,
+  clientOptions,
+  discover,
+  oauthFixture,
+} from '../helpers/oauth.ts'
 import { expectResponseMatchesComponent, expectResponseMatchesSpec } from '../helpers/openapi.ts'
 
 /*
@@ -550,5 +557,217 @@ describe('admin responses match openapi.yaml', () => {
     })
     expect(deleted.status).toBe(204)
     await expectResponseMatchesSpec('DELETE', `${at}/${key}`, deleted)
+  })
+})
+
+/** Every key, at any depth, of a JSON value. */
+function keysDeep(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(keysDeep)
+  if (value === null || typeof value !== 'object') return []
+  return Object.entries(value).flatMap(([key, child]) => [key, ...keysDeep(child)])
+}
+
+describe('data API responses match openapi.yaml', () => {
+  let gw: TestGateway
+  let userId: string
+  let full: string
+  let sleepOnly: string
+  let refreshToken: string
+  const get = (path: string, token?: string) =>
+    gw.fetch(path, token ? { headers: { authorization: `Bearer ${token}` } } : {})
+
+  beforeAll(async () => {
+    gw = createTestGateway({
+      env: { RATE_LIMIT_USER_PER_MINUTE: '100000', RATE_LIMIT_CLIENT_PER_MINUTE: '100000' },
+    })
+    const fx = await oauthFixture(
+      gw,
+      () => addClient(gw),
+      () => addUser(gw, { timezone: 'America/New_York' }),
+    )
+    userId = fx.user.userId
+    const tokens = await fx.connect({ scope: 'sleep:read activity:read daily:read profile:read' })
+    full = tokens.access_token
+    refreshToken = tokens.refresh_token
+    sleepOnly = (await fx.connect({ scope: 'sleep:read' })).access_token
+    const stored = await Promise.all([
+      ingest(gw, userId, 'sleep', [
+        sleepAt('n1', '2026-02-01T03:00:00Z', '-05:00'),
+        sleepAt('n2', '2026-02-02T03:00:00Z', '-05:00'),
+        sleepAt('n3', '2026-02-03T03:00:00Z', '-05:00'),
+      ]),
+      ingest(gw, userId, 'activity', [activityAt('run1', '2026-02-01T12:30:00Z', '-05:00')]),
+      ingest(gw, userId, 'daily', [
+        dailyOn('2026-02-01', '-05:00'),
+        dailyOn('2026-02-02', '-05:00'),
+      ]),
+    ])
+    expect(stored.map((s) => s.status)).toStrictEqual([200, 200, 200])
+  })
+  afterAll(() => gw.close())
+
+  it('200 by date range, page by page, without and with samples', async () => {
+    const first = await get('/v1/sleep?start_date=2026-01-31&end_date=2026-02-28&limit=2', full)
+    expect(first.status).toBe(200)
+    const page = (await expectResponseMatchesSpec('GET', '/v1/sleep', first)) as {
+      data: unknown[]
+      next_token: string | null
+    }
+    expect(page).toMatchObject({ user: { user_id: userId, provider: 'MOCKWEAR' }, type: 'sleep' })
+    expect(page.data).toHaveLength(2)
+    expect(page).not.toHaveProperty('deleted')
+    expect(keysDeep(page).filter((k) => k.includes('samples'))).toStrictEqual([])
+
+    const next = await get(
+      `/v1/sleep?limit=2&next_token=${encodeURIComponent(page.next_token as string)}`,
+      full,
+    )
+    expect(await expectResponseMatchesSpec('GET', '/v1/sleep', next)).toMatchObject({
+      data: [{ metadata: { summary_id: 'n3' } }],
+      next_token: null,
+    })
+
+    for (const type of ['sleep', 'activity', 'daily']) {
+      const withSamples = await get(`/v1/${type}?start_date=2026-02-01&with_samples=true`, full)
+      expect(withSamples.status, type).toBe(200)
+      const body = await expectResponseMatchesSpec('GET', `/v1/${type}`, withSamples)
+      expect(keysDeep(body).filter((k) => k.includes('samples')).length, type).toBeGreaterThan(0)
+      const without = await get(
+        `/v1/${type}?start_date=1769904000&end_date=2026-03-01T00:00:00Z`,
+        full,
+      )
+      expect(without.status, type).toBe(200)
+      const lite = await expectResponseMatchesSpec('GET', `/v1/${type}`, without)
+      expect(
+        keysDeep(lite).filter((k) => k.includes('samples')),
+        type,
+      ).toStrictEqual([])
+    }
+  })
+
+  it('200 with updated_since: changes oldest first, deleted keys, paged', async () => {
+    const removed = await gw.admin(`/users/${userId}/daily/2026-02-01`, { method: 'DELETE' })
+    expect(removed.status).toBe(204)
+    const first = await get('/v1/daily?updated_since=2026-03-01T00:00:00Z&limit=1', full)
+    expect(first.status).toBe(200)
+    const page = (await expectResponseMatchesSpec('GET', '/v1/daily', first)) as {
+      next_token: string
+    }
+    expect(page).toMatchObject({
+      type: 'daily',
+      data: [{ metadata: { start_time: expect.stringMatching(/^2026-02-02/) } }],
+      deleted: [],
+    })
+    const next = await get(`/v1/daily?next_token=${encodeURIComponent(page.next_token)}`, full)
+    expect(await expectResponseMatchesSpec('GET', '/v1/daily', next)).toMatchObject({
+      data: [],
+      deleted: ['2026-02-01'],
+      next_token: null,
+    })
+  })
+
+  it('200 from /v1/user, with and without profile:read', async () => {
+    const profile = await get('/v1/user', full)
+    expect(profile.status).toBe(200)
+    expect(await expectResponseMatchesSpec('GET', '/v1/user', profile)).toMatchObject({
+      user_id: userId,
+      timezone: 'America/New_York',
+      email: expect.any(String),
+    })
+    const plain = await get('/v1/user', sleepOnly)
+    const body = await expectResponseMatchesSpec('GET', '/v1/user', plain)
+    expect(body).toMatchObject({ scopes: ['sleep:read'] })
+    expect(body).not.toHaveProperty('email')
+  })
+
+  it.each([
+    ['no start_date', 'limit=5', 'start_date'],
+    ['start after end', 'start_date=2026-03-08&end_date=2026-03-01', 'end_date'],
+    ['a date-time without an offset', 'start_date=2026-03-08T00:00:00', 'start_date'],
+    ['more than 1,826 days', 'start_date=2020-01-01&end_date=2025-01-01', 'end_date'],
+    ['limit out of range', 'start_date=2026-02-01&limit=501', 'limit'],
+    ['with_samples not true/false', 'start_date=2026-02-01&with_samples=yes', 'with_samples'],
+    ['a tampered next_token', 'next_token=eyJtIjoicmFuZ2UifQ.AAAA', 'next_token'],
+    ['updated_since as a date', 'updated_since=2026-02-01', 'updated_since'],
+    ['a repeated parameter', 'start_date=2026-02-01&start_date=2026-02-02', 'start_date'],
+  ])('400 for %s', async (_, query, path) => {
+    const response = await get(`/v1/activity?${query}`, full)
+    expect(response.status).toBe(400)
+    const problem = (await expectResponseMatchesSpec('GET', '/v1/activity', response)) as {
+      errors: { path: string }[]
+    }
+    expect(problem.errors.map((e) => e.path)).toContain(path)
+  })
+
+  it('401 without a token, and invalid_token for a malformed, unknown or refresh token', async () => {
+    const none = await get('/v1/sleep?start_date=2026-02-01')
+    expect(none.status).toBe(401)
+    expect(none.headers.get('www-authenticate')).toBe('Bearer realm="partner-gateway"')
+    await expectResponseMatchesSpec('GET', '/v1/sleep', none)
+    for (const bad of [
+      'not a token!',
+      'pga_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+      refreshToken,
+    ]) {
+      const response = await get('/v1/user', bad)
+      expect(response.status).toBe(401)
+      expect(response.headers.get('www-authenticate')).toMatch(
+        /^Bearer realm="partner-gateway", error="invalid_token", error_description="/,
+      )
+      await expectResponseMatchesSpec('GET', '/v1/user', response)
+    }
+  })
+
+  it('403 insufficient_scope naming the scope of each endpoint', async () => {
+    for (const type of ['activity', 'daily']) {
+      const response = await get(`/v1/${type}?start_date=2026-02-01`, sleepOnly)
+      expect(response.status).toBe(403)
+      await expectResponseMatchesSpec('GET', `/v1/${type}`, response)
+    }
+    // The documented header of each endpoint names its own scope, so a mix-up fails the check.
+    const wrong = new Response(
+      '{"type":"about:blank","title":"Forbidden","status":403,"detail":"x"}',
+      {
+        status: 403,
+        headers: {
+          'content-type': 'application/problem+json',
+          'www-authenticate':
+            'Bearer realm="partner-gateway", error="insufficient_scope", scope="daily:read"',
+          'ratelimit-policy': '"client";q=6000;w=60, "user";q=600;w=60',
+          ratelimit: '"client";r=5999;t=60, "user";r=599;t=60',
+        },
+      },
+    )
+    await expect(expectResponseMatchesSpec('GET', '/v1/sleep', wrong)).rejects.toThrow(
+      /WWW-Authenticate/,
+    )
+  })
+
+  it('429 with Retry-After and the RateLimit headers, on the data endpoints and /v1/user', async () => {
+    const limited = createTestGateway({ env: { RATE_LIMIT_USER_PER_MINUTE: '2' } })
+    try {
+      const fx = await oauthFixture(
+        limited,
+        () => addClient(limited),
+        () => addUser(limited),
+      )
+      const { access_token: token } = await fx.connect()
+      const call = (path: string) =>
+        limited.fetch(path, { headers: { authorization: `Bearer ${token}` } })
+      const ok = await call('/v1/sleep?start_date=2026-02-01')
+      expect(ok.status).toBe(200)
+      await expectResponseMatchesSpec('GET', '/v1/sleep', ok)
+      expect(ok.headers.get('ratelimit-policy')).toBe('"client";q=6000;w=60, "user";q=2;w=60')
+      await call('/v1/user')
+      for (const path of ['/v1/sleep?start_date=2026-02-01', '/v1/user']) {
+        const spent = await call(path)
+        expect(spent.status).toBe(429)
+        expect(Number(spent.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
+        expect(spent.headers.get('ratelimit')).toMatch(/"user";r=0;/)
+        await expectResponseMatchesSpec('GET', path.split('?')[0] as string, spent)
+      }
+    } finally {
+      limited.close()
+    }
   })
 })
