@@ -1,8 +1,9 @@
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import type { Context } from 'hono'
 import { Hono } from 'hono'
 import { z } from 'zod'
 import type { Scope } from '../config.ts'
+import { prepared } from '../db/index.ts'
 import { users } from '../db/schema.ts'
 import { Problem, parseOrProblem } from '../http/errors.ts'
 import { repeatedQueryParam } from '../http/form.ts'
@@ -10,6 +11,7 @@ import { type DataEnv, requireBearer, requireScope } from './bearer.ts'
 import { decodeCursor, encodeCursor } from './cursor.ts'
 import { parseDateRange, parseInstant } from './date-range.ts'
 import type { DataType } from './models/index.ts'
+import { pageBody } from './page.ts'
 import type { RateLimiter } from './rate-limit.ts'
 import { changesSince, recordsInRange } from './store.ts'
 
@@ -146,46 +148,63 @@ async function pull(c: Context<DataEnv>, type: DataType): Promise<Response> {
     )
   }
   const withSamples = query.with_samples === 'true'
-  const user = await db
-    .select({ timezone: users.timezone })
-    .from(users)
-    .where(eq(users.id, userId))
-    .get()
+  const user = await prepared(db, 'userTimezone', () =>
+    db
+      .select({ timezone: users.timezone })
+      .from(users)
+      .where(eq(users.id, sql.placeholder('id')))
+      .prepare(),
+  ).get({ id: userId })
   if (!user) throw new Problem(404, 'Not Found', 'The user no longer exists.')
   const cursor = query.next_token
     ? await decodeCursor(db, query.next_token, { type, userId })
     : null
+  // Assembled from the stored JSON strings: no record is parsed or re-serialised on the way out.
+  const head = JSON.stringify({
+    user: { user_id: userId, provider: config.providerSlug },
+    type,
+  }).slice(0, -1)
+  const common = {
+    head,
+    limit: query.limit,
+    onError: (err: unknown) =>
+      c.var.deps.log('error', {
+        msg: 'page stream failed',
+        request_id: c.var.requestId,
+        error: String(err),
+      }),
+  }
 
-  let data: string[]
-  let deleted: string[] | null = null
-  let next: string | null = null
+  let body: string | ReadableStream<Uint8Array>
   if (cursor?.m === 'changes' || (!cursor && query.updated_since !== undefined)) {
     const sinceMs =
       cursor?.m === 'changes'
         ? cursor.since
         : parseInstant(query.updated_since as string, 'updated_since')
-    const afterSeq = cursor?.m === 'changes' ? cursor.q : 0
-    const rows = await changesSince(db, {
-      userId,
-      type,
-      sinceMs,
-      afterSeq,
-      limit: query.limit,
-      withSamples,
-    })
-    const page = rows.slice(0, query.limit)
-    data = page.filter((r) => r.deletedAt === null && r.body !== null).map((r) => r.body as string)
-    deleted = page.filter((r) => r.deletedAt !== null).map((r) => r.key)
-    const last = page.at(-1)
-    if (rows.length > query.limit && last) {
-      next = await encodeCursor(db, {
-        m: 'changes',
-        t: type,
-        u: userId,
-        since: sinceMs,
-        q: last.seq,
-      })
-    }
+    type Change = Awaited<ReturnType<typeof changesSince>>[number]
+    body = await pageBody<Change>(
+      {
+        fetch: (after, n) =>
+          changesSince(db, {
+            userId,
+            type,
+            sinceMs,
+            afterSeq: after?.seq ?? 0,
+            limit: n,
+            withSamples,
+          }),
+        body: (row) => (row.deletedAt === null ? row.body : null),
+        key: (row) => row.key,
+        nextToken: (last) =>
+          encodeCursor(db, { m: 'changes', t: type, u: userId, since: sinceMs, q: last.seq }),
+      },
+      {
+        ...common,
+        withDeleted: true,
+        after:
+          cursor?.m === 'changes' ? { seq: cursor.q, key: '', body: null, deletedAt: null } : null,
+      },
+    )
   } else {
     let startMs: number
     let endMs: number
@@ -210,37 +229,30 @@ async function pull(c: Context<DataEnv>, type: DataType): Promise<Response> {
       }
       ;({ startMs, endMs } = parseDateRange(query, user.timezone, now()))
     }
-    const after = cursor?.m === 'range' ? { startMs: cursor.a, key: cursor.k } : null
-    const rows = await recordsInRange(db, {
-      userId,
-      type,
-      startMs,
-      endMs,
-      after,
-      limit: query.limit,
-      withSamples,
-    })
-    const page = rows.slice(0, query.limit)
-    data = page.map((r) => r.body as string)
-    const last = page.at(-1)
-    if (rows.length > query.limit && last) {
-      next = await encodeCursor(db, {
-        m: 'range',
-        t: type,
-        u: userId,
-        s: startMs,
-        e: endMs,
-        a: last.startMs,
-        k: last.key,
-      })
-    }
+    type Row = Awaited<ReturnType<typeof recordsInRange>>[number]
+    body = await pageBody<Row>(
+      {
+        fetch: (after, n) =>
+          recordsInRange(db, { userId, type, startMs, endMs, after, limit: n, withSamples }),
+        body: (row) => row.body,
+        key: (row) => row.key,
+        nextToken: (last) =>
+          encodeCursor(db, {
+            m: 'range',
+            t: type,
+            u: userId,
+            s: startMs,
+            e: endMs,
+            a: last.startMs,
+            k: last.key,
+          }),
+      },
+      {
+        ...common,
+        withDeleted: false,
+        after: cursor?.m === 'range' ? { startMs: cursor.a, key: cursor.k, body: null } : null,
+      },
+    )
   }
-
-  // Assembled from the stored JSON strings: no record is parsed or re-serialised on the way out.
-  const head = JSON.stringify({ user: { user_id: userId, provider: config.providerSlug }, type })
-  const tail = `${deleted ? `,"deleted":${JSON.stringify(deleted)}` : ''},"next_token":${JSON.stringify(next)}}`
-  return c.body(`${head.slice(0, -1)},"data":[${data.join(',')}]${tail}`, 200, {
-    'content-type': 'application/json',
-    'cache-control': 'no-store',
-  })
+  return c.body(body, 200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
 }

@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, gte, inArray, isNull, lt, sql } from 'drizzle-orm'
-import { atomic, chunk, type Db, prepared, type Statement } from '../db/index.ts'
+import { atomic, chunk, type Db, maxParams, prepared, type Statement } from '../db/index.ts'
 import { counters, outbox, records } from '../db/schema.ts'
 import type { DataType } from './models/index.ts'
 
@@ -21,10 +21,9 @@ export interface UpsertCounts {
 }
 
 const SEQ = 'record_seq'
-// D1 binds at most 100 parameters per statement: rows per multi-row statement.
-const RECORD_ROWS_PER_STATEMENT = 8
-const OUTBOX_ROWS_PER_STATEMENT = 14
-const KEYS_PER_LOOKUP = 90
+// Bound parameters per row of each multi-row statement (plus slack for the rest of the SQL).
+const RECORD_ROW_PARAMS = 12
+const OUTBOX_ROW_PARAMS = 7
 
 /**
  * Reserves `n` change sequence numbers inside the transaction. The rows written after it take
@@ -54,9 +53,10 @@ export async function upsertRecords(
   now: number,
 ): Promise<UpsertCounts> {
   const existing = new Map<string, { bodyFull: string | null; deletedAt: number | null }>()
+  const limit = maxParams(db)
   for (const keys of chunk(
     batch.map((r) => r.key),
-    KEYS_PER_LOOKUP,
+    limit - 10,
   )) {
     const rows = await db
       .select({ key: records.key, bodyFull: records.bodyFull, deletedAt: records.deletedAt })
@@ -85,9 +85,11 @@ export async function upsertRecords(
 
   const n = changed.length
   const statements: Statement[] = [bumpSequence(db, n)]
+  const recordRows = Math.floor((limit - 10) / RECORD_ROW_PARAMS)
+  const outboxRows = Math.floor((limit - 10) / OUTBOX_ROW_PARAMS)
   changed.forEach((_, index) => {
-    if (index % RECORD_ROWS_PER_STATEMENT !== 0) return
-    const rows = changed.slice(index, index + RECORD_ROWS_PER_STATEMENT)
+    if (index % recordRows !== 0) return
+    const rows = changed.slice(index, index + recordRows)
     statements.push(
       db
         .insert(records)
@@ -121,8 +123,8 @@ export async function upsertRecords(
     )
   })
   changed.forEach((_, index) => {
-    if (index % OUTBOX_ROWS_PER_STATEMENT !== 0) return
-    const rows = changed.slice(index, index + OUTBOX_ROWS_PER_STATEMENT)
+    if (index % outboxRows !== 0) return
+    const rows = changed.slice(index, index + outboxRows)
     statements.push(
       db.insert(outbox).values(
         rows.map((r, j) => ({
@@ -251,20 +253,34 @@ export async function changesSince(
     limit: number
     withSamples: boolean
   },
-) {
-  const body = q.withSamples ? records.bodyFull : records.bodyLite
-  return db
-    .select({ seq: records.seq, key: records.key, body, deletedAt: records.deletedAt })
-    .from(records)
-    .where(
-      and(
-        eq(records.userId, q.userId),
-        eq(records.type, q.type),
-        gt(records.seq, q.afterSeq),
-        gte(records.updatedAt, q.sinceMs),
-      ),
-    )
-    .orderBy(asc(records.seq))
-    .limit(q.limit + 1)
-    .all()
+): Promise<{ seq: number; key: string; body: string | null; deletedAt: number | null }[]> {
+  const query = prepared(db, `changesSince:${q.withSamples}`, () => {
+    const p = sql.placeholder
+    return db
+      .select({
+        seq: records.seq,
+        key: records.key,
+        body: q.withSamples ? records.bodyFull : records.bodyLite,
+        deletedAt: records.deletedAt,
+      })
+      .from(records)
+      .where(
+        and(
+          eq(records.userId, p('userId')),
+          eq(records.type, p('type')),
+          gt(records.seq, p('afterSeq')),
+          gte(records.updatedAt, p('sinceMs')),
+        ),
+      )
+      .orderBy(asc(records.seq))
+      .limit(p('limit'))
+      .prepare()
+  })
+  return query.all({
+    userId: q.userId,
+    type: q.type,
+    afterSeq: q.afterSeq,
+    sinceMs: q.sinceMs,
+    limit: q.limit + 1,
+  })
 }

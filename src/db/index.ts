@@ -46,7 +46,15 @@ export async function atomic(db: Db, statements: readonly Statement[]): Promise<
   )
 }
 
-/** D1 binds at most 100 parameters per statement; chunk long `IN (…)` lists and multi-row inserts. */
+/**
+ * How many parameters one statement may bind: D1 allows 100, SQLite 32,766. Multi-row statements
+ * are sized to it, so a 500-record batch is a few statements on Node and many on D1.
+ */
+export function maxParams(db: Db): number {
+  return 'batch' in db ? 100 : 32_000
+}
+
+/** Splits long `IN (…)` lists and multi-row inserts to fit {@link maxParams}. */
 export function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = []
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))

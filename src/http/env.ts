@@ -34,6 +34,12 @@ export interface Deps {
   rateLimiter?: RateLimiter
   /** PBKDF2 iterations for new password hashes (lower only in tests that create many users). */
   passwordIterations?: number
+  /**
+   * The webhook notifier, when this runtime runs one in process (the Node entry does). Code that
+   * commits an outbox row kicks it with `deps.defer(deps.notifier.kick())`; without it the rows
+   * wait for the next sweep.
+   */
+  notifier?: { kick(): Promise<void> }
 }
 
 export interface AppEnv {

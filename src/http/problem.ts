@@ -14,6 +14,10 @@ export function problemResponse(c: Context, problem: Problem): Response {
   }
   return new Response(JSON.stringify(body), {
     status: problem.status as ContentfulStatusCode,
-    headers: { 'content-type': 'application/problem+json', ...problem.extra.headers },
+    headers: {
+      'content-type': 'application/problem+json',
+      ...(body.request_id ? { 'x-request-id': body.request_id } : {}),
+      ...problem.extra.headers,
+    },
   })
 }

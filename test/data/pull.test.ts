@@ -400,6 +400,52 @@ describe('pagination', () => {
   })
 })
 
+describe('pages larger than one read chunk (streamed)', () => {
+  const ids = (body: { data: { metadata: { summary_id: string } }[] }) =>
+    body.data.map((d) => d.metadata.summary_id)
+
+  it('stream 120 records in one page, and split 120 over pages of 100 and 20', async () => {
+    const all = nights(120, Date.parse('2025-12-01T03:00:00Z'))
+    await ingest(gw, fx.user.userId, 'sleep', all)
+    const expected = all.map((r) => r.metadata.summary_id)
+    const whole = await pull(
+      gw,
+      token,
+      '/v1/sleep?start_date=2025-11-01&end_date=2026-06-30&limit=500&with_samples=true',
+    )
+    expect(whole.response.headers.get('content-length')).toBeNull()
+    expect(ids(whole.body)).toStrictEqual(expected)
+    expect(whole.body.next_token).toBeNull()
+    const first = await pull(
+      gw,
+      token,
+      '/v1/sleep?start_date=2025-11-01&end_date=2026-06-30&limit=100',
+    )
+    expect(ids(first.body)).toStrictEqual(expected.slice(0, 100))
+    const second = await pull(
+      gw,
+      token,
+      `/v1/sleep?start_date=2025-11-01&end_date=2026-06-30&limit=100&next_token=${first.body.next_token}`,
+    )
+    expect(ids(second.body)).toStrictEqual(expected.slice(100))
+    expect(second.body.next_token).toBeNull()
+  })
+
+  it('stream an updated_since feed with deletions spread over the chunks', async () => {
+    const all = nights(130, Date.parse('2025-12-01T03:00:00Z'))
+    await ingest(gw, fx.user.userId, 'sleep', all)
+    const gone = ['n010', 'n060', 'n120']
+    for (const id of gone)
+      await gw.admin(`/users/${fx.user.userId}/sleep/${id}`, { method: 'DELETE' })
+    const r = await pull(gw, token, '/v1/sleep?updated_since=2000-01-01T00:00:00Z&limit=500')
+    expect(ids(r.body)).toStrictEqual(
+      all.map((x) => x.metadata.summary_id).filter((id) => !gone.includes(id)),
+    )
+    expect(r.body.deleted).toStrictEqual(gone)
+    expect(r.body.next_token).toBeNull()
+  })
+})
+
 describe('headers on every data answer', () => {
   it('carry the RateLimit headers on 400 and 403 answers too', async () => {
     const narrow = (await fx.connect({ scope: 'sleep:read' })).access_token
