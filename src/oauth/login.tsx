@@ -5,6 +5,7 @@ import { users } from '../db/schema.ts'
 import type { AppEnv } from '../http/env.ts'
 import { PageError } from '../http/errors.ts'
 import { readForm } from '../http/form.ts'
+import { DEMO_PASSWORD, DEMO_USERS } from '../mock/demo.ts'
 import { renderPage } from '../views/layout.tsx'
 import { renderLogin } from '../views/login.tsx'
 import { loadRequest } from './authorize.ts'
@@ -13,6 +14,18 @@ import { currentSession, ensureSession, requireCsrf, signIn, signOut } from './s
 import { lockedForSeconds, recordFailure, throttleKeys } from './throttle.ts'
 
 export const loginRoutes = new Hono<AppEnv>()
+
+/** Mock mode only: the demo accounts, offered for one-click sign-in. Never in production. */
+function demoAccounts(mock: boolean) {
+  if (!mock) return {}
+  return {
+    demoUsers: DEMO_USERS.map((u) => ({
+      email: u.email,
+      displayName: u.displayName,
+      password: DEMO_PASSWORD,
+    })),
+  }
+}
 
 /** Where to go after signing in: the pending authorization, or the account page. */
 function afterSignIn(tx: string | null): string {
@@ -30,6 +43,7 @@ loginRoutes.get('/login', async (c) => {
     tx: tx?.id ?? null,
     email: tx?.loginHint ?? '',
     ...(client ? { clientName: client.name } : {}),
+    ...demoAccounts(c.var.deps.config.mock),
   })
 })
 

@@ -25,6 +25,10 @@ ul.scopes code { display: block; width: fit-content; margin-top: .2rem; }
 ul.scopes strong { display: block; }
 table { width: 100%; border-collapse: collapse; }
 td, th { text-align: left; padding: .5rem; border-bottom: 1px solid var(--border); vertical-align: top; }
+section.demo { margin-top: 2rem; border-top: 1px solid var(--border); padding-top: 1rem; }
+section.demo h2 { font-size: 1rem; margin: 0 0 .25rem; }
+section.demo form { margin: .4rem 0; }
+section.demo button { width: 100%; text-align: left; }
 code { font-size: .85em; background: #eff1f3; padding: .1em .3em; border-radius: 4px; }
 `
 

@@ -8,7 +8,7 @@ export interface LoginView {
   error?: string
   clientName?: string
   /** Mock mode only: demo accounts offered for one-click sign-in. */
-  demoUsers?: { email: string; displayName: string | null }[]
+  demoUsers?: { email: string; displayName: string | null; password: string }[]
   status?: number
 }
 
@@ -54,6 +54,23 @@ export function renderLogin(c: Context, view: LoginView) {
           </button>
         </div>
       </form>
+      {view.demoUsers && view.demoUsers.length > 0 ? (
+        <section class="demo">
+          <h2>Demo accounts (mock mode)</h2>
+          <p class="muted">One click signs in; every demo account uses the same password.</p>
+          {view.demoUsers.map((demo) => (
+            <form method="post" action="/login">
+              <input type="hidden" name="csrf" value={view.csrf} />
+              {view.tx ? <input type="hidden" name="tx" value={view.tx} /> : null}
+              <input type="hidden" name="email" value={demo.email} />
+              <input type="hidden" name="password" value={demo.password} />
+              <button type="submit">
+                {demo.displayName ?? demo.email} <span class="muted">{demo.email}</span>
+              </button>
+            </form>
+          ))}
+        </section>
+      ) : null}
     </>,
     { status: view.status ?? 200 },
   )
