@@ -1,6 +1,10 @@
+import { dataPull } from './data-pull.ts'
+import { dataIngest } from './ingest.ts'
 import type { Benchmark } from './lib/benchmark.ts'
 import { helloWorld } from './lib/hello-world.ts'
 import { ratioLine } from './lib/report.ts'
+import { dataMemory } from './memory.ts'
+import { notifier } from './notifier.ts'
 import { oauthRefresh } from './oauth-refresh.ts'
 
 /*
@@ -10,6 +14,10 @@ import { oauthRefresh } from './oauth-refresh.ts'
  */
 
 const BENCHMARKS: Benchmark[] = [oauthRefresh]
+BENCHMARKS.push(dataPull)
+BENCHMARKS.push(dataIngest)
+BENCHMARKS.push(dataMemory)
+BENCHMARKS.push(notifier)
 
 const wanted = process.argv.slice(2)
 const unknown = wanted.filter((id) => !BENCHMARKS.some((b) => b.id === id))

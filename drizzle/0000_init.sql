@@ -50,6 +50,53 @@ CREATE TABLE `counters` (
 	`value` integer NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE `deliveries` (
+	`id` text PRIMARY KEY NOT NULL,
+	`event_id` text NOT NULL,
+	`client_id` text NOT NULL,
+	`user_id` text NOT NULL,
+	`type` text NOT NULL,
+	`data_type` text,
+	`record_keys` text,
+	`after_ids` text,
+	`payload` text,
+	`source_seq` integer NOT NULL,
+	`status` text NOT NULL,
+	`attempts` integer DEFAULT 0 NOT NULL,
+	`retry_index` integer DEFAULT 0 NOT NULL,
+	`next_attempt_at` integer,
+	`next_trigger` text DEFAULT 'auto' NOT NULL,
+	`lease_token` text,
+	`lease_until` integer,
+	`last_status_code` integer,
+	`last_error` text,
+	`last_attempt_at` integer,
+	`delivered_at` integer,
+	`created_at` integer NOT NULL,
+	`updated_at` integer NOT NULL,
+	FOREIGN KEY (`client_id`) REFERENCES `clients`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `deliveries_event_id_unique` ON `deliveries` (`event_id`);--> statement-breakpoint
+CREATE INDEX `deliveries_due` ON `deliveries` (`client_id`,`next_attempt_at`,`source_seq`) WHERE "deliveries"."status" = 'pending';--> statement-breakpoint
+CREATE INDEX `deliveries_open` ON `deliveries` (`user_id`,`data_type`,`client_id`) WHERE "deliveries"."status" in ('pending', 'held', 'delivering');--> statement-breakpoint
+CREATE INDEX `deliveries_state` ON `deliveries` (`status`,`client_id`) WHERE "deliveries"."status" in ('held', 'delivering', 'failed');--> statement-breakpoint
+CREATE INDEX `deliveries_delivered` ON `deliveries` (`client_id`,`user_id`,`delivered_at`);--> statement-breakpoint
+CREATE INDEX `deliveries_created` ON `deliveries` (`created_at`,`id`);--> statement-breakpoint
+CREATE TABLE `delivery_attempts` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`delivery_id` text NOT NULL,
+	`number` integer NOT NULL,
+	`trigger` text NOT NULL,
+	`started_at` integer NOT NULL,
+	`duration_ms` integer,
+	`status_code` integer,
+	`error` text,
+	`response_excerpt` text,
+	FOREIGN KEY (`delivery_id`) REFERENCES `deliveries`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `delivery_attempts_delivery` ON `delivery_attempts` (`delivery_id`,`number`);--> statement-breakpoint
 CREATE TABLE `grants` (
 	`id` text PRIMARY KEY NOT NULL,
 	`user_id` text NOT NULL,
@@ -71,6 +118,16 @@ CREATE TABLE `login_failures` (
 );
 --> statement-breakpoint
 CREATE INDEX `login_failures_key_at` ON `login_failures` (`key`,`at`);--> statement-breakpoint
+CREATE TABLE `mock_faults` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`target` text NOT NULL,
+	`status` integer,
+	`delay_ms` integer NOT NULL,
+	`retry_after` integer NOT NULL,
+	`remaining` integer NOT NULL,
+	`created_at` integer NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE `outbox` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`user_id` text NOT NULL,
@@ -78,6 +135,10 @@ CREATE TABLE `outbox` (
 	`record_key` text,
 	`change` text NOT NULL,
 	`seq` integer,
+	`client_id` text,
+	`payload` text,
+	`claim_token` text,
+	`claim_until` integer,
 	`created_at` integer NOT NULL
 );
 --> statement-breakpoint

@@ -8,6 +8,7 @@ import type { AppEnv, Deps } from './http/env.ts'
 import { OAuthError, PageError, Problem } from './http/errors.ts'
 import { problemResponse } from './http/problem.ts'
 import { ingestRoutes } from './ingest/routes.ts'
+import { injectFaults } from './mock/faults.ts'
 import { demoRoutes } from './mock/demo-callback.tsx'
 import { accountRoutes } from './oauth/account.ts'
 import { authorizeRoutes } from './oauth/authorize.ts'
@@ -44,6 +45,11 @@ export function createApp(deps: Deps) {
       duration_ms: deps.now() - started,
     })
   })
+
+  // Mock mode's fault injection, ahead of the targets it breaks (a no-op outside mock mode).
+  app.use('/v1/*', injectFaults('data'))
+  app.use('/oauth/token', injectFaults('token'))
+  app.use('/oauth/authorize', injectFaults('authorize'))
 
   app.route('/', metadataRoutes)
   app.route('/', authorizeRoutes)

@@ -9,6 +9,8 @@ export interface ServerProcess {
   /** e.g. `http://127.0.0.1:41234` */
   url: string
   port: number
+  /** The server process's id (for reading its memory from /proc). */
+  pid: number
   stop: () => Promise<void>
 }
 
@@ -69,7 +71,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     }
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
-  return { url, port, stop: () => stop(child, exited) }
+  return { url, port, pid: child.pid ?? -1, stop: () => stop(child, exited) }
 }
 
 /** SIGTERM, then SIGKILL if the process has not exited within 5 s. */

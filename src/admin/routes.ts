@@ -1,5 +1,11 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../http/env.ts'
+import { mockRoutes } from '../mock/routes.ts'
+import {
+  clientDeliveryRoutes,
+  deliveryRoutes,
+  syncHeldAfterClientUpdate,
+} from '../notify/routes.ts'
 import { adminAuth } from './auth.ts'
 import { clientRoutes } from './clients.ts'
 import { userRoutes } from './users.ts'
@@ -12,5 +18,10 @@ import { userRoutes } from './users.ts'
 export const adminRoutes = new Hono<AppEnv>()
 
 adminRoutes.use('*', adminAuth)
+// Registered before the client routes so that it wraps their PATCH (see the middleware).
+adminRoutes.patch('/clients/:id', syncHeldAfterClientUpdate)
 adminRoutes.route('/clients', clientRoutes)
+adminRoutes.route('/clients', clientDeliveryRoutes)
 adminRoutes.route('/users', userRoutes)
+adminRoutes.route('/deliveries', deliveryRoutes)
+adminRoutes.route('/mock', mockRoutes)

@@ -5,6 +5,8 @@ import { atomic, type Statement } from '../db/index.ts'
 import { grants, users } from '../db/schema.ts'
 import type { AppEnv, Deps } from '../http/env.ts'
 import { Problem } from '../http/errors.ts'
+import { kickNotifier } from '../notify/kick.ts'
+import { accessRevokedStatement } from '../notify/lifecycle.ts'
 import { revokeGrantStatements } from '../oauth/tokens.ts'
 import { readJsonBody } from './json-body.ts'
 import { createUserRecord, findUserByEmail, findUserById, type UserRow } from './records.ts'
@@ -132,9 +134,9 @@ userRoutes.delete('/:id', async (c) => {
  * user, whose rows go with it (ON DELETE CASCADE), all in one {@link atomic} write. Returns
  * `false` if there is no such user.
  *
- * Hook for the notifier: each revoked grant owes its client an `access_revoked` event. Add the
- * outbox insert for `grant` in the loop below so it commits in the same transaction; the outbox
- * row must not cascade from `users`, or the delete would take it along.
+ * Each revoked grant owes its client an `access_revoked` event: its outbox row commits in the
+ * same write, before the grant is revoked (the insert is conditional on the grant being live).
+ * The outbox has no foreign key to `users`, so the delete does not take the event along.
  */
 export async function deleteUser(deps: Deps, userId: string): Promise<boolean> {
   const { db } = deps
@@ -148,10 +150,13 @@ export async function deleteUser(deps: Deps, userId: string): Promise<boolean> {
     .all()
   const statements: Statement[] = []
   for (const grant of liveGrants) {
-    statements.push(...revokeGrantStatements(db, grant.id, now))
-    // access_revoked outbox event for grant.clientId goes here (notifier work).
+    statements.push(
+      accessRevokedStatement(db, grant.id, 'user_deleted', now),
+      ...revokeGrantStatements(db, grant.id, now),
+    )
   }
   statements.push(db.delete(users).where(eq(users.id, userId)))
   await atomic(db, statements)
+  if (liveGrants.length > 0) kickNotifier(deps)
   return true
 }

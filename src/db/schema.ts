@@ -229,7 +229,11 @@ export const records = sqliteTable(
 
 /**
  * Changes waiting to be announced to clients, written in the same transaction as the data. The
- * notifier turns them into per-client deliveries. `change` is what happened to the record.
+ * notifier turns them into per-client deliveries and deletes them (src/notify/outbox-dispatch.ts).
+ * `change` is what happened to the record; lifecycle events (`access_revoked`,
+ * `permission_change`) are `change: 'event'`, carry their `type`, the one client they are for and
+ * a JSON `payload` snapshot (the user may be gone by the time the event is sent). No foreign keys:
+ * an event must survive the deletion of the user it is about.
  */
 export const outbox = sqliteTable(
   'outbox',
@@ -238,16 +242,136 @@ export const outbox = sqliteTable(
     userId: text('user_id').notNull(),
     type: text('type').notNull(),
     recordKey: text('record_key'),
-    change: text('change', { enum: ['upsert', 'delete'] }).notNull(),
+    change: text('change', { enum: ['upsert', 'delete', 'event'] }).notNull(),
     /** The record's change sequence at the time (for coalescing and ordering). */
     seq: integer('seq'),
+    /** Lifecycle events: the one client the event is for. */
+    clientId: text('client_id'),
+    /** Lifecycle events: a JSON snapshot of what the event says. */
+    payload: text('payload'),
+    /** A dispatcher's claim on the row (a token and a lease), so two never fan out one change. */
+    claimToken: text('claim_token'),
+    claimUntil: integer('claim_until'),
     createdAt: integer('created_at').notNull(),
   },
   (t) => [index('outbox_created').on(t.createdAt)],
+)
+
+export const DELIVERY_STATUSES = ['pending', 'delivering', 'succeeded', 'failed', 'held'] as const
+
+/**
+ * One webhook event to one client, from creation until it is delivered or given up on. The event
+ * body is rendered when it is sent, from the current versions of the records in `record_keys`,
+ * so `event_id` (the `webhook-id`) is stable while the content stays current.
+ *
+ * `pending` (due at `next_attempt_at`) → `delivering` (claimed: `lease_token` until
+ * `lease_until`) → `succeeded` | `pending` again (retry scheduled) | `failed` (the schedule is
+ * used up) | `held` (the client's webhook is disabled or has no URL; released when it is active
+ * again). `attempts` counts every attempt; `retry_index` only the automatic ones, which drive the
+ * backoff schedule (src/notify/policy.ts).
+ */
+export const deliveries = sqliteTable(
+  'deliveries',
+  {
+    id: text('id').primaryKey(),
+    /** The `webhook-id` header: the same on every attempt. */
+    eventId: text('event_id').notNull().unique(),
+    clientId: text('client_id')
+      .notNull()
+      .references(() => clients.id, { onDelete: 'cascade' }),
+    /** No foreign key: `access_revoked` outlives the deleted user. */
+    userId: text('user_id').notNull(),
+    /** The event's `type`: sleep, activity, daily, deletion, access_revoked, permission_change. */
+    type: text('type').notNull(),
+    /** The record type of a data or `deletion` event. */
+    dataType: text('data_type'),
+    /**
+     * The keys of the records a data or `deletion` event covers (at most 10), a JSON array: one
+     * column rather than a row per record, which is what a delivery costs most to write.
+     */
+    recordKeys: text('record_keys', { mode: 'json' }).$type<string[]>(),
+    /**
+     * Deliveries to the same client that were in flight with an older rendering of one of these
+     * records when this one was created (JSON array): it waits until they are done, so that the
+     * newer version always arrives last.
+     */
+    afterIds: text('after_ids', { mode: 'json' }).$type<string[]>(),
+    /** Lifecycle events: the JSON snapshot copied from the outbox. */
+    payload: text('payload'),
+    /** The outbox id it came from (the lowest, for a batch): creation order for claiming. */
+    sourceSeq: integer('source_seq').notNull(),
+    status: text('status', { enum: DELIVERY_STATUSES }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    retryIndex: integer('retry_index').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at'),
+    nextTrigger: text('next_trigger', { enum: ['auto', 'manual'] })
+      .notNull()
+      .default('auto'),
+    leaseToken: text('lease_token'),
+    leaseUntil: integer('lease_until'),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    lastAttemptAt: integer('last_attempt_at'),
+    deliveredAt: integer('delivered_at'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  // Partial indexes: a delivery enters and leaves them as its status changes, so most of the
+  // rows (succeeded, the history) are in none of them, and an update touches few index pages.
+  (t) => [
+    // What to claim next, per client, in order.
+    index('deliveries_due')
+      .on(t.clientId, t.nextAttemptAt, t.sourceSeq)
+      .where(sql`${t.status} = 'pending'`),
+    // The open deliveries of one user's records: coalescing (`pending`, `held`) and ordering
+    // (`delivering`) look them up by these.
+    index('deliveries_open')
+      .on(t.userId, t.dataType, t.clientId)
+      .where(sql`${t.status} in ('pending', 'held', 'delivering')`),
+    // The sweeper (expired leases, held deliveries) and recovery (failed since). Queries repeat
+    // this condition word for word to use it (statusIs in src/notify/queries.ts).
+    index('deliveries_state')
+      .on(t.status, t.clientId)
+      .where(sql`${t.status} in ('held', 'delivering', 'failed')`),
+    index('deliveries_delivered').on(t.clientId, t.userId, t.deliveredAt),
+    index('deliveries_created').on(t.createdAt, t.id),
+  ],
+)
+
+/** Every attempt to deliver, oldest first: the operator's log. */
+export const deliveryAttempts = sqliteTable(
+  'delivery_attempts',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    deliveryId: text('delivery_id')
+      .notNull()
+      .references(() => deliveries.id, { onDelete: 'cascade' }),
+    number: integer('number').notNull(),
+    trigger: text('trigger', { enum: ['auto', 'manual'] }).notNull(),
+    startedAt: integer('started_at').notNull(),
+    durationMs: integer('duration_ms'),
+    statusCode: integer('status_code'),
+    /** The failure's class (timeout, connection_refused, redirect, http_5xx, …); null on success. */
+    error: text('error'),
+    responseExcerpt: text('response_excerpt'),
+  },
+  (t) => [index('delivery_attempts_delivery').on(t.deliveryId, t.number)],
 )
 
 /** Named monotonically increasing counters, bumped inside transactions (e.g. the record change sequence). */
 export const counters = sqliteTable('counters', {
   name: text('name').primaryKey(),
   value: integer('value').notNull(),
+})
+
+/** Mock mode: faults armed for the next requests to a target (data, token, authorize). */
+export const mockFaults = sqliteTable('mock_faults', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  target: text('target', { enum: ['data', 'token', 'authorize'] }).notNull(),
+  /** `null`: stall only, then answer normally. */
+  status: integer('status'),
+  delayMs: integer('delay_ms').notNull(),
+  retryAfter: integer('retry_after').notNull(),
+  remaining: integer('remaining').notNull(),
+  createdAt: integer('created_at').notNull(),
 })

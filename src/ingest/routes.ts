@@ -2,17 +2,18 @@ import { eq } from 'drizzle-orm'
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { readJsonBody } from '../admin/json-body.ts'
-import { localDay, timestampToMs } from '../data/date-range.ts'
+import { formatTerraTimestamp, localDay, localMidnight, timestampToMs } from '../data/date-range.ts'
 import {
   DATA_RECORD_SCHEMAS,
   type DataType,
   recordKey,
   stripSamples,
 } from '../data/models/index.ts'
-import { deleteRecord, type PreparedRecord, upsertRecords } from '../data/store.ts'
+import { deleteRecord, type PreparedRecord, type UpsertCounts, upsertRecords } from '../data/store.ts'
 import { users } from '../db/schema.ts'
-import type { AppEnv } from '../http/env.ts'
+import type { AppEnv, Deps } from '../http/env.ts'
 import { fieldErrors, Problem, type ProblemFieldError } from '../http/errors.ts'
+import { kickNotifier } from '../notify/kick.ts'
 
 /** Contract limits for one ingest request. */
 export const MAX_INGEST_RECORDS = 1000
@@ -71,6 +72,17 @@ export function prepareBatch(
     }
     seen.set(key, index)
     const startMs = timestampToMs(record.metadata.start_time)
+    // A daily is keyed by the date of its start_time and found by ranges through the instant, so
+    // the two must agree: its start must be local midnight in the user's zone.
+    if (type === 'daily' && startMs !== localMidnight(key, timezone)) {
+      const expected = formatTerraTimestamp(localMidnight(key, timezone), timezone)
+      errors.push({
+        index,
+        path: 'metadata.start_time',
+        message: `must be local midnight of ${key} in the user's time zone ${timezone}, i.e. ${expected}`,
+      })
+      return
+    }
     prepared.push({
       key,
       startMs,
@@ -96,21 +108,33 @@ ingestRoutes.put('/users/:userId/:type', async (c) => {
       `A request may carry at most ${MAX_INGEST_RECORDS} records; this one has ${body.data.length}. Split it.`,
     )
   }
-  const batch = prepareBatch(type, body.data, user.timezone)
-  if (!batch.ok) {
-    throw new Problem(
-      422,
-      'Unprocessable Content',
-      'Some records do not follow the model; nothing was stored.',
-      {
-        errors: batch.errors,
-      },
-    )
-  }
-  const { deps } = c.var
-  const counts = await upsertRecords(deps.db, user.id, type, batch.records, deps.now())
-  return c.json({ received: body.data.length, ...counts })
+  return c.json(await ingestRecords(c.var.deps, user, type, body.data))
 })
+
+export type IngestCounts = UpsertCounts & { received: number }
+
+/**
+ * Validates a batch for one user and type (all-or-nothing: 422 listing every problem), upserts
+ * it with its outbox rows in one transaction, then wakes the notifier. The ingest endpoint and
+ * the mock provider's sync both come through here.
+ */
+export async function ingestRecords(
+  deps: Deps,
+  user: { id: string; timezone: string },
+  type: DataType,
+  items: unknown[],
+): Promise<IngestCounts> {
+  const batch = prepareBatch(type, items, user.timezone)
+  if (!batch.ok) {
+    throw new Problem(422, 'Unprocessable Content', 'Some records do not follow the model; nothing was stored.', {
+      errors: batch.errors,
+    })
+  }
+  const counts = await upsertRecords(deps.db, user.id, type, batch.records, deps.now())
+  // After the commit: the outbox rows are durable, the notifier picks them up now.
+  if (counts.events > 0) kickNotifier(deps)
+  return { received: items.length, ...counts }
+}
 
 ingestRoutes.delete('/users/:userId/:type/:key', async (c) => {
   const type = parseType(c.req.param('type'))
@@ -120,5 +144,6 @@ ingestRoutes.delete('/users/:userId/:type/:key', async (c) => {
   if (!(await deleteRecord(deps.db, user.id, type, key, deps.now()))) {
     throw new Problem(404, 'Not Found', `User ${user.id} has no ${type} record ${key}.`)
   }
+  kickNotifier(deps)
   return c.body(null, 204)
 })

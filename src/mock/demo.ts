@@ -1,15 +1,18 @@
-import { eq } from 'drizzle-orm'
+import { count, eq, isNull } from 'drizzle-orm'
 import {
   createClientRecord,
   createUserRecord,
   findClientById,
   findUserByEmail,
+  findUserById,
   liveWebhookSecrets,
 } from '../admin/records.ts'
 import { SCOPES } from '../config.ts'
 import { base64url, hashSecret, pkceChallenge, randomSecret, sha256 } from '../crypto.ts'
-import { clients, settings } from '../db/schema.ts'
+import { addDays, localDay } from '../data/date-range.ts'
+import { clients, records, settings } from '../db/schema.ts'
 import type { Deps } from '../http/env.ts'
+import { syncUser } from './sync.ts'
 
 /*
  * Mock mode's fixed cast: one demo client (Terra) and a few demo users. Everything a script may
@@ -168,17 +171,57 @@ export async function ensureDemoUsers(deps: Deps): Promise<(DemoUser & { userId:
   return out
 }
 
+/** Days of synthetic history the demo users get on first start. */
+export const SEED_DAYS = 90
+
+/**
+ * On first start only (remembered in `settings`): 90 days of synthetic data up to now for each
+ * demo user, through the real ingest path. Returns a note for the banner.
+ */
+async function seedDemoData(
+  deps: Deps,
+  users: { email: string; userId: string }[],
+  onProgress: (line: string) => void,
+): Promise<string> {
+  const done = await deps.db.select().from(settings).where(eq(settings.key, 'mock_seeded_at')).get()
+  if (!done) {
+    const now = deps.now()
+    let records = 0
+    for (const [i, demo] of users.entries()) {
+      const user = await findUserById(deps, demo.userId)
+      if (!user) continue
+      const fromDay = addDays(localDay(now, user.timezone), -(SEED_DAYS - 1))
+      records += (await syncUser(deps, user, now, fromDay)).received
+      onProgress(
+        `seeding demo data: ${i + 1}/${users.length} users, ${records} records (${SEED_DAYS} days each)`,
+      )
+    }
+    await deps.db
+      .insert(settings)
+      .values({ key: 'mock_seeded_at', value: new Date(now).toISOString() })
+  }
+  // The same words on every start, so the banner is stable for scripts that read it.
+  const [stored] = await deps.db
+    .select({ n: count() })
+    .from(records)
+    .where(isNull(records.deletedAt))
+    .all()
+  return ` — ${stored?.n ?? 0} records; POST /admin/v1/mock/sync adds more`
+}
+
 /**
  * Mock mode start-up: makes sure the admin key, the demo client and the demo users exist (safe to
  * run on every start) and returns the banner to print.
  */
-export async function prepareMock(deps: Deps): Promise<string> {
+export async function prepareMock(
+  deps: Deps,
+  onProgress: (line: string) => void = () => {},
+): Promise<string> {
   const admin = await ensureAdminKey(deps)
   const client = await ensureDemoClient(deps)
   const users = await ensureDemoUsers(deps)
   const [webhookSecret] = await liveWebhookSecrets(deps, DEMO_CLIENT_ID)
-  // Issue 5 (synthetic data): seed 90 days of data for the demo users here, on first start, and
-  // add its progress / summary lines to the banner below.
+  const seeded = await seedDemoData(deps, users, onProgress)
   const { issuer, mockSeed } = deps.config
   const { verifier } = await demoPkce(mockSeed)
   const authorizeUrl = await demoAuthorizeUrl(issuer, mockSeed)
@@ -201,7 +244,7 @@ export async function prepareMock(deps: Deps): Promise<string> {
       (uri, i) => `    ${(i === 0 ? 'redirect_uris' : '').padEnd(16)}${uri}`,
     ),
     '',
-    `  Demo users (password: ${DEMO_PASSWORD})`,
+    `  Demo users (password: ${DEMO_PASSWORD})${seeded}`,
     ...users.map((u) => `    ${u.email.padEnd(width)}  ${u.userId}  ${u.timezone}`),
     '',
     admin.source === 'generated'

@@ -4,6 +4,8 @@ import { clients, grants } from '../db/schema.ts'
 import type { AppEnv } from '../http/env.ts'
 import { PageError } from '../http/errors.ts'
 import { readForm } from '../http/form.ts'
+import { kickNotifier } from '../notify/kick.ts'
+import { accessRevokedStatement } from '../notify/lifecycle.ts'
 import { renderAccount } from '../views/account.tsx'
 import { splitScope } from './scopes.ts'
 import { currentSession, ensureSession, requireCsrf, sessionUser } from './session.ts'
@@ -34,7 +36,7 @@ accountRoutes.get('/account', async (c) => {
   })
 })
 
-/** Disconnect: revokes the grant and every token issued under it. */
+/** Disconnect: revokes the grant and every token issued under it, and tells the client. */
 accountRoutes.post('/account/disconnect', async (c) => {
   const parsed = await readForm(c)
   if (!parsed.ok) throw new PageError(400, 'Invalid form', parsed.failure.message)
@@ -49,6 +51,10 @@ accountRoutes.post('/account/disconnect', async (c) => {
     .get()
   if (!grant)
     throw new PageError(404, 'Not connected', 'That app is not connected to your account.')
-  await revokeGrant(c.var.deps, grant.id)
+  // The client hears of it (access_revoked), in the same write as the revocation.
+  await revokeGrant(c.var.deps, grant.id, (db, now) => [
+    accessRevokedStatement(db, grant.id, 'disconnect', now),
+  ])
+  kickNotifier(c.var.deps)
   return c.redirect('/account', 303)
 })

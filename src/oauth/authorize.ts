@@ -1,12 +1,15 @@
 import { and, eq, gt, isNull } from 'drizzle-orm'
 import type { Context } from 'hono'
 import { Hono } from 'hono'
+import { findUserByEmail } from '../admin/records.ts'
 import { hashSecret, randomSecret } from '../crypto.ts'
 import { atomic, type Statement } from '../db/index.ts'
 import { authorizationCodes, authorizationRequests, grants } from '../db/schema.ts'
 import type { AppEnv } from '../http/env.ts'
 import { OAuthError, PageError } from '../http/errors.ts'
 import { readForm } from '../http/form.ts'
+import { kickNotifier } from '../notify/kick.ts'
+import { permissionChangeStatement } from '../notify/lifecycle.ts'
 import { renderConsent } from '../views/consent.tsx'
 import { type Client, findClient } from './clients.ts'
 import { formatScope, parseScope, splitScope } from './scopes.ts'
@@ -219,12 +222,20 @@ async function issueCodeAndRedirect(
   const existing = await liveGrant(c, user.id, tx.clientId)
   const requested = new Set(splitScope(tx.scope))
   const statements: Statement[] = []
+  let announced = false
   let grantId: string
   if (existing) {
     grantId = existing.id
     const kept = splitScope(existing.scope).filter((s) => !requested.has(s))
     const next = formatScope([...kept, ...approved])
     if (next !== existing.scope) {
+      // The client hears of the new scopes (permission_change), in the same write; the event
+      // goes first because it is conditional on the grant still having its old scopes.
+      const event = permissionChangeStatement(db, existing.id, existing.scope, next, at)
+      if (event) {
+        statements.push(event)
+        announced = true
+      }
       statements.push(
         db.update(grants).set({ scope: next, updatedAt: at }).where(eq(grants.id, existing.id)),
       )
@@ -259,6 +270,7 @@ async function issueCodeAndRedirect(
     db.delete(authorizationRequests).where(eq(authorizationRequests.id, tx.id)),
   )
   await atomic(db, statements)
+  if (announced) kickNotifier(c.var.deps)
   return clientRedirect(c, tx.redirectUri, { code, state: tx.state }, status)
 }
 
@@ -336,6 +348,13 @@ authorizeRoutes.get('/oauth/authorize', async (c) => {
     expiresAt: now() + REQUEST_TTL_MS,
   }
   await db.insert(authorizationRequests).values(tx)
+  // Mock mode with MOCK_AUTO_CONSENT=1: `login_hint` names a user, who is taken as signed in and
+  // as having allowed every requested scope, so CI can complete an authorization without HTML.
+  const { config } = c.var.deps
+  if (config.mock && config.mockAutoConsent && request.loginHint) {
+    const hinted = await findUserByEmail(c.var.deps, request.loginHint)
+    if (hinted) return issueCodeAndRedirect(c, tx, hinted, splitScope(tx.scope), 302)
+  }
   if (!user) return c.redirect(`/login?tx=${encodeURIComponent(tx.id)}`, 302)
   return consentOrCode(c, tx, session, user, {
     forceConsent: request.prompt === 'consent',

@@ -98,8 +98,20 @@ export function revokeGrantStatements(db: Db, grantId: string, now: number): Sta
   ]
 }
 
-export async function revokeGrant(deps: Deps, grantId: string): Promise<void> {
-  await atomic(deps.db, revokeGrantStatements(deps.db, grantId, deps.now()))
+/**
+ * Revokes a grant in one write. `before` adds statements that run first, in the same write
+ * (the notifier's `access_revoked` event, which must see the grant still live).
+ */
+export async function revokeGrant(
+  deps: Deps,
+  grantId: string,
+  before?: (db: Db, now: number) => Statement[],
+): Promise<void> {
+  const now = deps.now()
+  await atomic(deps.db, [
+    ...(before?.(deps.db, now) ?? []),
+    ...revokeGrantStatements(deps.db, grantId, now),
+  ])
 }
 
 export interface TokenWithGrant {

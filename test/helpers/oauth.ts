@@ -80,7 +80,7 @@ export async function authorizeInBrowser(
   )
   let sawConsent = false
   for (let step = 0; step < 4; step++) {
-    if (new URL(at).origin !== new URL(ISSUER).origin) break
+    if (new URL(at).origin !== new URL(ISSUER).origin || at.startsWith(client.redirectUri)) break
     if (response.status !== 200)
       throw new Error(`unexpected ${response.status} at ${at}: ${await response.text()}`)
     const html = await response.text()

@@ -106,6 +106,20 @@ describe('PUT /admin/v1/users/{id}/{type}', () => {
     expect(await outboxRows()).toStrictEqual([])
   })
 
+  it('rejects a daily that does not start at local midnight in the user\u2019s zone', async () => {
+    // The user is in New York: a UTC-midnight daily would be keyed to one day and found in another.
+    const response = await ingest(gw, userId, 'daily', [dailyOn('2026-03-08', '-05:00', 23), dailyOn('2026-03-09', '+00:00')])
+    expect(response.status).toBe(422)
+    expect(response.body.errors).toStrictEqual([
+      {
+        index: 1,
+        path: 'metadata.start_time',
+        message:
+          "must be local midnight of 2026-03-09 in the user's time zone America/New_York, i.e. 2026-03-09T00:00:00.000000-04:00",
+      },
+    ])
+  })
+
   it('rejects two versions of one record in a batch', async () => {
     const response = await ingest(gw, userId, 'activity', [
       activityAt('a1', '2026-03-01T12:00:00Z'),

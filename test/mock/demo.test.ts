@@ -58,6 +58,7 @@ describe('prepareMock', () => {
     expect(await gw.deps.db.select().from(users).all()).toHaveLength(DEMO_USERS.length)
     expect(await gw.deps.db.select().from(settings).all()).toStrictEqual([
       { key: 'mock_admin_key', value: key },
+      { key: 'mock_seeded_at', value: new Date(gw.clock.ms).toISOString() },
     ])
   })
 
@@ -92,7 +93,8 @@ describe('prepareMock', () => {
     expect(gw.deps.config.adminApiKey).toBe(configured)
     expect(banner).not.toContain(configured)
     expect(banner).toContain('(set by ADMIN_API_KEY)')
-    expect(await gw.deps.db.select().from(settings).all()).toStrictEqual([])
+    const stored = await gw.deps.db.select().from(settings).all()
+    expect(stored.filter((row) => row.key === 'mock_admin_key')).toStrictEqual([])
   })
 
   it('brings an existing demo client in line with a new seed and issuer, keeping added redirect URIs', async () => {
