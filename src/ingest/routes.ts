@@ -9,7 +9,12 @@ import {
   recordKey,
   stripSamples,
 } from '../data/models/index.ts'
-import { deleteRecord, type PreparedRecord, type UpsertCounts, upsertRecords } from '../data/store.ts'
+import {
+  deleteRecord,
+  type PreparedRecord,
+  type UpsertCounts,
+  upsertRecords,
+} from '../data/store.ts'
 import { users } from '../db/schema.ts'
 import type { AppEnv, Deps } from '../http/env.ts'
 import { fieldErrors, Problem, type ProblemFieldError } from '../http/errors.ts'
@@ -126,9 +131,14 @@ export async function ingestRecords(
 ): Promise<IngestCounts> {
   const batch = prepareBatch(type, items, user.timezone)
   if (!batch.ok) {
-    throw new Problem(422, 'Unprocessable Content', 'Some records do not follow the model; nothing was stored.', {
-      errors: batch.errors,
-    })
+    throw new Problem(
+      422,
+      'Unprocessable Content',
+      'Some records do not follow the model; nothing was stored.',
+      {
+        errors: batch.errors,
+      },
+    )
   }
   const counts = await upsertRecords(deps.db, user.id, type, batch.records, deps.now())
   // After the commit: the outbox rows are durable, the notifier picks them up now.

@@ -26,12 +26,20 @@ const FaultBody = z
       .optional(),
     count: z.number().int().min(1).max(10_000).default(1),
     delay_ms: z.number().int().min(0).max(60_000).default(0),
-    retry_after: z.number().int().min(0).max(3600).default(1),
+    retry_after: z.number().int().min(1).max(3600).default(1),
   })
   .refine((f) => f.status !== undefined || f.delay_ms > 0, {
     error: 'give a status to fail with, a delay_ms to stall for, or both',
     path: ['status'],
   })
+
+const STATUS_TITLES: Record<number, string> = {
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+}
 
 /** Takes one fault for `target`, if any is armed: decrements it atomically and returns it. */
 async function takeFault(db: Db, target: FaultTarget) {
@@ -71,14 +79,9 @@ export function injectFaults(target: FaultTarget): MiddlewareHandler<AppEnv> {
     }
     if (target === 'authorize')
       throw new PageError(fault.status, 'Temporarily unavailable', detail, headers)
-    throw new Problem(
-      fault.status,
-      fault.status === 429 ? 'Too Many Requests' : 'Service Unavailable',
-      detail,
-      {
-        headers,
-      },
-    )
+    throw new Problem(fault.status, STATUS_TITLES[fault.status] ?? 'Error', detail, {
+      headers,
+    })
   }
 }
 

@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
-import { Problem } from '../http/errors.ts'
 import type { AppEnv } from '../http/env.ts'
+import { Problem } from '../http/errors.ts'
 import { faultRoutes } from './faults.ts'
 import { syncRoutes } from './sync.ts'
 
@@ -9,7 +9,11 @@ export const mockRoutes = new Hono<AppEnv>()
 
 mockRoutes.use('*', async (c, next) => {
   if (!c.var.deps.config.mock) {
-    throw new Problem(404, 'Not Found', 'The mock provider controls exist only in mock mode (MOCK=1).')
+    throw new Problem(
+      404,
+      'Not Found',
+      'The mock provider controls exist only in mock mode (MOCK=1).',
+    )
   }
   await next()
 })

@@ -8,7 +8,9 @@ import { read } from './app.ts'
  * Checks real responses against openapi.yaml: the operation and status must be documented, the
  * body must validate against the documented schema (OpenAPI 3.1 schemas are JSON Schema 2020-12),
  * the content type must be a documented one, and every documented header must be present when
- * required and match its schema when present.
+ * required and match its schema when present. Webhook requests the gateway sends are checked the
+ * same way against the document's `webhooks`: their body against the request body's schema, their
+ * headers against the header parameters.
  */
 
 interface Ref {
@@ -22,12 +24,26 @@ interface ResponseObject extends Ref {
   headers?: Record<string, HeaderObject>
   content?: Record<string, unknown>
 }
+interface ParameterObject extends Ref {
+  name?: string
+  in?: string
+  required?: boolean
+  schema?: HeaderObject['schema']
+}
+interface RequestBodyObject extends Ref {
+  required?: boolean
+  content?: Record<string, unknown>
+}
 interface OperationObject {
+  parameters?: ParameterObject[]
+  requestBody?: RequestBodyObject
   responses?: Record<string, ResponseObject>
 }
+type PathItemObject = Record<string, OperationObject> & { parameters?: ParameterObject[] }
 export interface OpenApiSpec {
   openapi: string
-  paths: Record<string, Record<string, OperationObject>>
+  paths: Record<string, PathItemObject>
+  webhooks?: Record<string, PathItemObject>
   components: Record<string, Record<string, unknown>>
 }
 
@@ -48,6 +64,7 @@ for (const keyword of [
   'servers',
   'tags',
   'paths',
+  'webhooks',
   'components',
   'security',
 ]) {
@@ -259,6 +276,87 @@ export async function expectResponseMatchesComponent(
     problems,
     `${response.status} against components/responses/${name}:\n  ${problems.join('\n  ')}\n`,
   ).toStrictEqual([])
+  return body
+}
+
+/** A request the gateway sent, as a receiver saw it. */
+export interface SentRequest {
+  /** `POST` unless said otherwise. */
+  method?: string
+  /** Header names in any case. */
+  headers: Record<string, string>
+  /** The raw body. */
+  body: string
+}
+
+/**
+ * Asserts that `request` is what openapi.yaml documents for the webhook `name` (a key of
+ * `webhooks`, e.g. `sleep`): every required header parameter present, every header parameter
+ * sent matching its schema, a documented content type, and a body valid against the request
+ * body's schema. Returns the parsed body.
+ */
+export function expectWebhookMatchesSpec(name: string, request: SentRequest): unknown {
+  const method = (request.method ?? 'POST').toLowerCase()
+  const label = `webhook ${name} (${method.toUpperCase()})`
+  const item = spec.webhooks?.[name]
+  expect(item, `${label}: not documented under webhooks`).toBeDefined()
+  const operation = item?.[method]
+  expect(operation, `${label}: the method is not documented`).toBeDefined()
+  const at = `#/webhooks/${escapePointer(name)}`
+  const headers = new Map(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v]))
+  const problems: string[] = []
+
+  const parameters = [
+    ...(item?.parameters ?? []).map((p, i) => ({ p, pointer: `${at}/parameters/${i}` })),
+    ...((operation as OperationObject).parameters ?? []).map((p, i) => ({
+      p,
+      pointer: `${at}/${method}/parameters/${i}`,
+    })),
+  ]
+  for (const { p, pointer } of parameters) {
+    const { node: parameter, pointer: parameterAt } = resolve(p, pointer)
+    if (parameter.in !== 'header' || parameter.name === undefined) continue
+    const value = headers.get(parameter.name.toLowerCase())
+    if (value === undefined) {
+      if (parameter.required) problems.push(`header ${parameter.name} is required but missing`)
+      continue
+    }
+    if (parameter.schema) {
+      const validate = validatorFor(`${parameterAt}/schema`)
+      if (!validate(headerValue(parameter.schema, value))) {
+        problems.push(
+          `header ${parameter.name}: ${JSON.stringify(value)} does not match: ${ajvErrors(validate)}`,
+        )
+      }
+    }
+  }
+
+  let body: unknown = request.body
+  const documentedBody = (operation as OperationObject).requestBody
+  if (documentedBody === undefined) {
+    if (request.body !== '') problems.push('documented without a body, but one was sent')
+  } else {
+    const { node: requestBody, pointer: bodyAt } = resolve(
+      documentedBody,
+      `${at}/${method}/requestBody`,
+    )
+    const mediaTypes = Object.keys(requestBody.content ?? {})
+    const mediaType = (headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
+    if (!mediaTypes.includes(mediaType)) {
+      problems.push(
+        `content type ${JSON.stringify(mediaType)} is not one of the documented ${mediaTypes.join(', ')}`,
+      )
+    } else if (isJson(mediaType)) {
+      try {
+        body = JSON.parse(request.body)
+        const validate = validatorFor(`${bodyAt}/content/${escapePointer(mediaType)}/schema`)
+        if (!validate(body)) problems.push(`body does not match the schema: ${ajvErrors(validate)}`)
+      } catch {
+        problems.push(`the body is not JSON: ${JSON.stringify(request.body.slice(0, 200))}`)
+      }
+    }
+  }
+  expect(problems, `${label}:\n  ${problems.join('\n  ')}\n`).toStrictEqual([])
   return body
 }
 

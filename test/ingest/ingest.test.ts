@@ -108,7 +108,10 @@ describe('PUT /admin/v1/users/{id}/{type}', () => {
 
   it('rejects a daily that does not start at local midnight in the user\u2019s zone', async () => {
     // The user is in New York: a UTC-midnight daily would be keyed to one day and found in another.
-    const response = await ingest(gw, userId, 'daily', [dailyOn('2026-03-08', '-05:00', 23), dailyOn('2026-03-09', '+00:00')])
+    const response = await ingest(gw, userId, 'daily', [
+      dailyOn('2026-03-08', '-05:00', 23),
+      dailyOn('2026-03-09', '+00:00'),
+    ])
     expect(response.status).toBe(422)
     expect(response.body.errors).toStrictEqual([
       {

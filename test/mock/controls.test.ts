@@ -17,14 +17,20 @@ async function mockGateway(env: Record<string, string> = {}) {
     webhookSecret: '',
     redirectUri: `${ISSUER}/demo/callback`,
   }
-  const alice = { userId: banner.match(/alice@mockwear\.test\s+(\S+)/)?.[1] as string, email: 'alice@mockwear.test', password: 'mockwear-demo' }
+  const alice = {
+    userId: banner.match(/alice@mockwear\.test\s+(\S+)/)?.[1] as string,
+    email: 'alice@mockwear.test',
+    password: 'mockwear-demo',
+  }
   return { g, client, alice }
 }
 
 describe('POST /admin/v1/mock/sync', () => {
   it('generates data up to now through the ingest path: new days appear, re-syncs are unchanged', async () => {
     const { g, alice } = await mockGateway()
-    const same = await (await g.admin('/mock/sync', { method: 'POST', json: { user_id: alice.userId } })).json()
+    const same = await (
+      await g.admin('/mock/sync', { method: 'POST', json: { user_id: alice.userId } })
+    ).json()
     expect(same).toMatchObject({ users: 1, inserted: 0, updated: 0, events: 0 })
     expect(same.unchanged).toBeGreaterThan(0)
     // A minute later the band has uploaded again: at least today's daily changes, for everyone.
@@ -41,9 +47,17 @@ describe('POST /admin/v1/mock/sync', () => {
 
   it('404s an unknown user, and refuses a non-JSON body', async () => {
     const { g } = await mockGateway()
-    expect((await g.admin('/mock/sync', { method: 'POST', json: { user_id: 'nobody' } })).status).toBe(404)
     expect(
-      (await g.admin('/mock/sync', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' })).status,
+      (await g.admin('/mock/sync', { method: 'POST', json: { user_id: 'nobody' } })).status,
+    ).toBe(404)
+    expect(
+      (
+        await g.admin('/mock/sync', {
+          method: 'POST',
+          headers: { 'content-type': 'text/plain' },
+          body: 'x',
+        })
+      ).status,
     ).toBe(415)
   })
 })
@@ -51,9 +65,16 @@ describe('POST /admin/v1/mock/sync', () => {
 describe('fault injection', () => {
   it('fails the next N data requests with the chosen status, then recovers', async () => {
     const { g, client, alice } = await mockGateway()
-    const fx = await oauthFixture(g, async () => client, async () => alice)
+    const fx = await oauthFixture(
+      g,
+      async () => client,
+      async () => alice,
+    )
     const token = (await fx.connect()).access_token
-    const armed = await g.admin('/mock/faults', { method: 'POST', json: { target: 'data', status: 503, count: 2 } })
+    const armed = await g.admin('/mock/faults', {
+      method: 'POST',
+      json: { target: 'data', status: 503, count: 2 },
+    })
     expect(armed.status).toBe(201)
     expect(await armed.json()).toMatchObject({ target: 'data', status: 503, remaining: 2 })
     const path = '/v1/sleep?start_date=2026-02-01'
@@ -66,8 +87,19 @@ describe('fault injection', () => {
 
   it('answers 429 with Retry-After', async () => {
     const { g, client, alice } = await mockGateway()
-    const token = (await (await oauthFixture(g, async () => client, async () => alice)).connect()).access_token
-    await g.admin('/mock/faults', { method: 'POST', json: { target: 'data', status: 429, retry_after: 7 } })
+    const token = (
+      await (
+        await oauthFixture(
+          g,
+          async () => client,
+          async () => alice,
+        )
+      ).connect()
+    ).access_token
+    await g.admin('/mock/faults', {
+      method: 'POST',
+      json: { target: 'data', status: 429, retry_after: 7 },
+    })
     const r = await pull(g, token, '/v1/daily?start_date=2026-02-01')
     expect(r.status).toBe(429)
     expect(r.response.headers.get('retry-after')).toBe('7')
@@ -106,19 +138,30 @@ describe('fault injection', () => {
 
   it('lists and clears armed faults; bad requests are 400 problems', async () => {
     const { g } = await mockGateway()
-    await g.admin('/mock/faults', { method: 'POST', json: { target: 'data', status: 500, count: 3 } })
+    await g.admin('/mock/faults', {
+      method: 'POST',
+      json: { target: 'data', status: 500, count: 3 },
+    })
     expect((await (await g.admin('/mock/faults')).json()).data).toHaveLength(1)
     expect((await g.admin('/mock/faults', { method: 'DELETE' })).status).toBe(204)
     expect((await (await g.admin('/mock/faults')).json()).data).toStrictEqual([])
-    const bad = await g.admin('/mock/faults', { method: 'POST', json: { target: 'data', status: 418 } })
+    const bad = await g.admin('/mock/faults', {
+      method: 'POST',
+      json: { target: 'data', status: 418 },
+    })
     expect(bad.status).toBe(400)
     expect((await bad.json()).errors[0].path).toBe('status')
-    expect((await g.admin('/mock/faults', { method: 'POST', json: { target: 'data' } })).status).toBe(400)
+    expect(
+      (await g.admin('/mock/faults', { method: 'POST', json: { target: 'data' } })).status,
+    ).toBe(400)
   })
 
   it('does not exist outside mock mode', async () => {
     gw = createTestGateway()
-    expect((await gw.admin('/mock/faults', { method: 'POST', json: { target: 'data', status: 500 } })).status).toBe(404)
+    expect(
+      (await gw.admin('/mock/faults', { method: 'POST', json: { target: 'data', status: 500 } }))
+        .status,
+    ).toBe(404)
     expect((await gw.admin('/mock/sync', { method: 'POST' })).status).toBe(404)
   })
 })
@@ -139,7 +182,9 @@ describe('MOCK_AUTO_CONSENT', () => {
 
   it('is off without the flag, and never outside mock mode', async () => {
     const { g, client } = await mockGateway()
-    const { url } = await authorizationUrl(await discover(g), client, { extraParams: { login_hint: 'kenji@mockwear.test' } })
+    const { url } = await authorizationUrl(await discover(g), client, {
+      extraParams: { login_hint: 'kenji@mockwear.test' },
+    })
     expect((await g.fetch(url.toString())).headers.get('location')).toMatch(/^\/login\?tx=/)
     gw?.close()
     const prod = createTestGateway({ env: { MOCK: '0', MOCK_AUTO_CONSENT: '1' } })

@@ -96,6 +96,8 @@ describe('the documentation routes', () => {
       '400',
       '401',
       '413',
+      '429',
+      '5XX',
     ])
     expect(text).toContain('Cache-Control')
     expect(text).toContain('refresh_token')

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import {
   expectResponseMatchesComponent,
   expectResponseMatchesSpec,
+  expectWebhookMatchesSpec,
   matchPathTemplate,
 } from '../helpers/openapi.ts'
 
@@ -136,5 +137,76 @@ describe('expectResponseMatchesSpec', () => {
     expect(matchPathTemplate('/admin/v1/users/u/sleep')).toBe('/admin/v1/users/{user_id}/{type}')
     expect(matchPathTemplate('/oauth/token')).toBe('/oauth/token')
     expect(matchPathTemplate('/oauth/token/x')).toBeUndefined()
+  })
+})
+
+/** The same for the requests the gateway sends, against `webhooks`. */
+describe('expectWebhookMatchesSpec', () => {
+  const body = {
+    type: 'deletion',
+    user: {
+      user_id: 'u1',
+      provider: 'MOCKWEAR',
+      created_at: '2026-03-01T12:00:00.000000+00:00',
+      last_webhook_update: null,
+      scopes: 'sleep:read',
+      reference_id: null,
+      active: true,
+    },
+    data_type: 'sleep',
+    ids: ['s1'],
+  }
+  const headers = {
+    'Content-Type': 'application/json',
+    'webhook-id': '0f1e2d3c-4b5a-4697-8877-665544332211',
+    'user-agent': 'partner-gateway/0.1.0',
+    'terra-signature': `t=1772971200,v1=${'0a'.repeat(32)}`,
+  }
+  const sent = (b: unknown, h: Record<string, string> = headers) => ({
+    headers: h,
+    body: JSON.stringify(b),
+  })
+
+  it('accepts a documented request and returns its body', () => {
+    expect(expectWebhookMatchesSpec('deletion', sent(body))).toStrictEqual(body)
+  })
+
+  it('refuses an undocumented webhook or method', () => {
+    expect(() => expectWebhookMatchesSpec('steps', sent(body))).toThrow(/not documented/)
+    expect(() => expectWebhookMatchesSpec('deletion', { ...sent(body), method: 'PUT' })).toThrow(
+      /method is not documented/,
+    )
+  })
+
+  it('refuses a missing required header and a malformed one', () => {
+    const { 'webhook-id': _, ...noId } = headers
+    expect(() => expectWebhookMatchesSpec('deletion', sent(body, noId))).toThrow(
+      /webhook-id is required/,
+    )
+    expect(() =>
+      expectWebhookMatchesSpec('deletion', sent(body, { ...headers, 'terra-signature': 'v1=abc' })),
+    ).toThrow(/header terra-signature/)
+    expect(() =>
+      expectWebhookMatchesSpec(
+        'deletion',
+        sent(body, { ...headers, 'webhook-timestamp': 'yesterday' }),
+      ),
+    ).toThrow(/header webhook-timestamp/)
+  })
+
+  it('refuses another content type, and a body that breaks the schema', () => {
+    expect(() =>
+      expectWebhookMatchesSpec(
+        'deletion',
+        sent(body, { ...headers, 'Content-Type': 'text/plain' }),
+      ),
+    ).toThrow(/content type/)
+    expect(() => expectWebhookMatchesSpec('deletion', sent({ ...body, ids: [] }))).toThrow(
+      /does not match the schema/,
+    )
+    expect(() => expectWebhookMatchesSpec('sleep', sent(body))).toThrow(/does not match the schema/)
+    expect(() => expectWebhookMatchesSpec('deletion', { headers, body: '{"type":' })).toThrow(
+      /not JSON/,
+    )
   })
 })
