@@ -300,13 +300,25 @@ async function consentOrCode(
       options.status,
     )
   }
+  return showConsent(c, tx, session, user)
+}
+
+/** The consent screen for a pending request: the client's name and each requested scope. */
+async function showConsent(
+  c: Context<AppEnv>,
+  tx: AuthorizationRequest,
+  session: BrowserSession,
+  user: User,
+  problem?: { error: string; status: number },
+) {
   const client = await findClient(c, tx.clientId)
   return renderConsent(c, {
     csrf: session.csrfToken,
     tx: tx.id,
     clientName: client?.name ?? tx.clientId,
     userEmail: user.email,
-    scopes: requested,
+    scopes: splitScope(tx.scope),
+    ...problem,
   })
 }
 
@@ -405,13 +417,7 @@ authorizeRoutes.post('/oauth/consent', async (c) => {
   const requested = splitScope(tx.scope)
   const approved = requested.filter((s) => form.getAll('scope').includes(s))
   if (approved.length === 0) {
-    const client = await findClient(c, tx.clientId)
-    return renderConsent(c, {
-      csrf: session.csrfToken,
-      tx: tx.id,
-      clientName: client?.name ?? tx.clientId,
-      userEmail: user.email,
-      scopes: requested,
+    return showConsent(c, tx, session, user, {
       error: 'Tick at least one item to allow, or choose Deny.',
       status: 400,
     })
