@@ -1,6 +1,7 @@
 import { and, eq, isNull } from 'drizzle-orm'
 import { Hono } from 'hono'
 import { z } from 'zod'
+import { isValidZone } from '../data/date-range.ts'
 import { atomic, type Statement } from '../db/index.ts'
 import { grants, users } from '../db/schema.ts'
 import type { AppEnv, Deps } from '../http/env.ts'
@@ -21,14 +22,10 @@ export const userRoutes = new Hono<AppEnv>()
  */
 export function ianaTimeZone(value: string): string | null {
   // Offsets such as +05:00 are accepted by newer V8 but are not zones: no DST rules, no history.
-  if (!/^[A-Za-z]/.test(value)) return null
-  try {
-    const resolved = new Intl.DateTimeFormat(undefined, { timeZone: value }).resolvedOptions()
-      .timeZone
-    return resolved.toLowerCase() === value.toLowerCase() ? resolved : value
-  } catch {
-    return null
-  }
+  if (!/^[A-Za-z]/.test(value) || !isValidZone(value)) return null
+  const resolved = new Intl.DateTimeFormat(undefined, { timeZone: value }).resolvedOptions()
+    .timeZone
+  return resolved.toLowerCase() === value.toLowerCase() ? resolved : value
 }
 
 const optionalText = (max: number) =>

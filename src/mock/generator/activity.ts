@@ -168,7 +168,7 @@ function workoutType(rng: Rng, kind: WorkoutKind): ActivityType {
 }
 
 /** Google's encoded-polyline format, as Terra's `summary_polyline` uses. */
-function encodePolyline(points: readonly (readonly [number, number])[]): string {
+export function encodePolyline(points: readonly (readonly [number, number])[]): string {
   let out = ''
   let prevLat = 0
   let prevLng = 0
