@@ -8,7 +8,7 @@ const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v
 const positiveInt = z.coerce.number().int().positive()
 
 const EnvSchema = z.object({
-  PORT: z.coerce.number().int().min(1).max(65535).default(8787),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8787),
   HOST: z.string().min(1).default('127.0.0.1'),
   ISSUER: z
     .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://auth.example.com' })

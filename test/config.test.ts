@@ -69,7 +69,7 @@ describe('loadConfig', () => {
       'invalid configuration:\n  ACCESS_TOKEN_TTL_SECONDS: must be at most 3600 (one hour)',
     )
     const several = configError({
-      PORT: '0',
+      PORT: '-1',
       ACCESS_TOKEN_TTL_SECONDS: '3601',
       MOCK: 'yes',
     }).message
