@@ -65,7 +65,10 @@ export class ConfigError extends Error {
  * Parses the environment once. Production (`MOCK=0`) has no silent defaults for the issuer,
  * the admin key or the database path.
  */
-export function loadConfig(env: Record<string, string | undefined>): Config {
+export function loadConfig(
+  env: Record<string, string | undefined>,
+  options: { runtime?: 'node' | 'workers' } = {},
+): Config {
   // Empty strings are how shells and .env files say "unset".
   const cleaned = Object.fromEntries(
     Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
@@ -77,7 +80,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const e = parsed.data
   if (!e.MOCK) {
-    const missing = (['ISSUER', 'ADMIN_API_KEY', 'DATABASE_PATH'] as const).filter((k) => !e[k])
+    // On Workers the database is the D1 binding, not a path.
+    const required =
+      options.runtime === 'workers'
+        ? (['ISSUER', 'ADMIN_API_KEY'] as const)
+        : (['ISSUER', 'ADMIN_API_KEY', 'DATABASE_PATH'] as const)
+    const missing = required.filter((k) => !e[k])
     if (missing.length > 0) {
       throw new ConfigError(
         `invalid configuration: MOCK=0 (production) requires ${missing.join(', ')} to be set; ` +

@@ -364,6 +364,23 @@ export const counters = sqliteTable('counters', {
   value: integer('value').notNull(),
 })
 
+/**
+ * Data API rate-limit windows for runtimes with many isolates (Workers + D1): one row per key and
+ * fixed window, bumped with an upsert, expired by the cron.
+ */
+export const rateLimitWindows = sqliteTable(
+  'rate_limit_windows',
+  {
+    key: text('key').notNull(),
+    windowStart: integer('window_start').notNull(),
+    hits: integer('hits').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.key, t.windowStart] }),
+    index('rate_limit_windows_start').on(t.windowStart),
+  ],
+)
+
 /** Mock mode: faults armed for the next requests to a target (data, token, authorize). */
 export const mockFaults = sqliteTable('mock_faults', {
   id: integer('id').primaryKey({ autoIncrement: true }),

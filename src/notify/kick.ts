@@ -6,5 +6,6 @@ import type { Deps } from '../http/env.ts'
  * through `deps.defer`.
  */
 export function kickNotifier(deps: Deps): void {
-  if (deps.notifier) deps.defer(deps.notifier.kick())
+  const notifier = deps.notifier
+  if (notifier) deps.defer(() => notifier.kick())
 }

@@ -72,7 +72,7 @@ export async function kitFixture(
       now: () => Date.now(),
       remoteAddress: (c) => getConnInfo(c).remote.address,
       defer: (work) => {
-        work.catch(() => {})
+        work().catch(() => {})
       },
       ...options.deps,
     },
