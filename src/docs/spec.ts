@@ -106,6 +106,8 @@ export interface OpenApiDocument {
   servers?: { url: string; description?: string }[]
   tags?: { name: string; description?: string }[]
   paths: Record<string, PathItemObject>
+  /** What the gateway sends (OpenAPI 3.1 `webhooks`), shown as operations too. */
+  webhooks?: Record<string, PathItemObject>
   components?: { securitySchemes?: Record<string, SecuritySchemeObject> }
   security?: SecurityRequirement[]
 }
@@ -240,6 +242,11 @@ export interface DocsModel {
   paths: string[]
 }
 
+/** How a webhook is shown where an operation shows its path. */
+export function webhookLabel(name: string): string {
+  return `{webhook_url} · ${name} event`
+}
+
 export function slug(text: string): string {
   return text
     .toLowerCase()
@@ -273,6 +280,22 @@ export function buildDocsModel(doc: OpenApiDocument): DocsModel {
       if (!op) continue
       const view = operationView(resolver, doc, path, method, op, item.parameters ?? [])
       tagFor(op.tags?.[0] ?? 'Other').operations.push(view)
+    }
+  }
+  for (const [name, item] of Object.entries(doc.webhooks ?? {})) {
+    for (const method of METHODS) {
+      const op = item[method]
+      if (!op) continue
+      // Sent by the gateway to the client's webhook_url: the "path" names the event instead.
+      const view = operationView(
+        resolver,
+        doc,
+        webhookLabel(name),
+        method,
+        op,
+        item.parameters ?? [],
+      )
+      tagFor(op.tags?.[0] ?? 'Webhooks').operations.push(view)
     }
   }
 
@@ -425,6 +448,12 @@ export function schemaView(
     fields: [],
     variants: [],
   }
+  // `anyOf: [X, {type: null}]` is "X or null": show X's fields rather than two variants.
+  const only = nullableInner(resolver, schema)
+  if (only) {
+    const inner = schemaView(resolver, only, seen)
+    return { ...inner, type: view.type, notes: [...view.notes, ...inner.notes, 'may be null'] }
+  }
   if (alternatives) {
     view.variants = alternatives.map((alt, i) => ({
       title: resolver.resolve(alt).title ?? refName(alt.$ref) ?? `option ${i + 1}`,
@@ -446,6 +475,11 @@ function fieldRows(
   seen: ReadonlySet<string>,
 ): FieldRow[] {
   if (depth > MAX_DEPTH) return []
+  const inner = nullableInner(resolver, schema)
+  if (inner) {
+    if (inner.$ref && seen.has(inner.$ref)) return []
+    return fieldRows(resolver, resolver.flatten(inner), prefix, depth, seenWith(seen, inner.$ref))
+  }
   if (schema.properties) {
     const parent = prefix === '' ? '' : `${prefix}.`
     const required = new Set(schema.required ?? [])
@@ -475,6 +509,14 @@ function fieldRows(
     }
   }
   return []
+}
+
+/** X, when the schema is `anyOf`/`oneOf` of exactly X and null. */
+function nullableInner(resolver: Resolver, schema: SchemaObject): SchemaObject | undefined {
+  const alternatives = schema.oneOf ?? schema.anyOf
+  if (alternatives?.length !== 2) return undefined
+  const others = alternatives.filter((alt) => resolver.resolve(alt).type !== 'null')
+  return others.length === 1 ? others[0] : undefined
 }
 
 function seenWith(seen: ReadonlySet<string>, ref: string | undefined): ReadonlySet<string> {

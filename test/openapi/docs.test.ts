@@ -1,6 +1,7 @@
 import { parse as parseHtml } from 'node-html-parser'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import * as yaml from 'yaml'
+import { webhookLabel } from '../../src/docs/spec.ts'
 import { PAGE_HEADERS } from '../../src/views/layout.tsx'
 import { createTestGateway, read, type TestGateway } from '../helpers/app.ts'
 
@@ -51,6 +52,7 @@ describe('the documentation routes', () => {
     ])
     const doc = yaml.parse(file) as {
       paths: Record<string, Record<string, { operationId: string; summary: string }>>
+      webhooks: Record<string, Record<string, { operationId: string; summary: string }>>
     }
     const operations = root.querySelectorAll('article.op')
     const shown = operations.map((op) => {
@@ -58,15 +60,19 @@ describe('the documentation routes', () => {
       const path = op.querySelector('.endpoint .path')?.text
       return `${method} ${path}`
     })
-    const documented = Object.entries(doc.paths).flatMap(([path, item]) =>
+    const documented = [
+      ...Object.entries(doc.paths),
+      ...Object.entries(doc.webhooks).map(([name, item]) => [webhookLabel(name), item] as const),
+    ].flatMap(([path, item]) =>
       Object.entries(item)
         .filter(([method]) => method !== 'parameters')
         .map(([method]) => `${method.toUpperCase()} ${path}`),
     )
+    expect(Object.keys(doc.webhooks).length).toBeGreaterThan(0)
     expect(shown.sort()).toStrictEqual(documented.sort())
 
-    // Each operation has an anchor, a contents entry and its summary.
-    for (const item of Object.values(doc.paths)) {
+    // Each operation and webhook has an anchor, a contents entry and its summary.
+    for (const item of [...Object.values(doc.paths), ...Object.values(doc.webhooks)]) {
       for (const [method, op] of Object.entries(item)) {
         if (method === 'parameters') continue
         const article = root.getElementById(`operation/${op.operationId}`)
@@ -123,6 +129,21 @@ describe('the documentation routes', () => {
         'Admin clients',
       ]),
     )
+  })
+
+  it('renders the webhooks the gateway sends, with the fields of nullable blocks expanded', async () => {
+    const root = parseHtml(await (await gw.fetch('/docs')).text())
+    const sleepEvent = root.getElementById('operation/sleepEvent')
+    expect(sleepEvent?.querySelector('.endpoint .path')?.text).toBe('{webhook_url} · sleep event')
+    expect(sleepEvent?.querySelector('.method')?.text).toBe('POST')
+    const fields = (sleepEvent?.querySelectorAll('tr') ?? []).map(
+      (row) => row.querySelector('td')?.text.replace(/\s+/g, ' ').trim() ?? '',
+    )
+    // data_enrichment is `anyOf: [SleepDataEnrichment, null]`: its own fields are listed under it.
+    expect(fields.some((f) => f.startsWith('data[].data_enrichment'))).toBe(true)
+    expect(fields.some((f) => f.startsWith('data[].data_enrichment.sleep_score'))).toBe(true)
+    expect(fields.some((f) => f.startsWith('data[].heart_rate_data.summary.avg_hr_bpm'))).toBe(true)
+    expect(root.querySelector('nav.toc a[href="#operation/sleepEvent"]')).not.toBeNull()
   })
 
   it('parses the document once per app, not per request', async () => {
