@@ -94,6 +94,8 @@ const sync: Check = {
   needs: [REGISTERED],
   async run(ctx) {
     const tokens = ctx.tokens ?? fail('no tokens')
+    // Taken before the request: a gateway may deliver the event before its answer arrives here.
+    const startedAt = Date.now()
     const response = await ctx.admin('/mock/sync', {
       method: 'POST',
       json: { user_id: tokens.userId },
@@ -104,7 +106,7 @@ const sync: Check = {
       )
     }
     const body = await adminJson('POST /admin/v1/mock/sync', response)
-    state(ctx).syncedAt = Date.now()
+    state(ctx).syncedAt = startedAt
     return `${response.status} ${excerpt(JSON.stringify(body), 120)}`
   },
 }
