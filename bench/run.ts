@@ -1,11 +1,12 @@
 import { dataPull } from './data-pull.ts'
 import { dataIngest } from './ingest.ts'
-import type { Benchmark } from './lib/benchmark.ts'
+import type { Benchmark, FigureBenchmark } from './lib/benchmark.ts'
 import { helloWorld } from './lib/hello-world.ts'
 import { ratioLine } from './lib/report.ts'
 import { dataMemory } from './memory.ts'
 import { notifier } from './notifier.ts'
 import { oauthRefresh } from './oauth-refresh.ts'
+import { workerBuild } from './worker.ts'
 
 /*
  * `npm run bench [-- <id> …]`: every benchmark (or the ones named) prints its figure as a ratio
@@ -13,11 +14,14 @@ import { oauthRefresh } from './oauth-refresh.ts'
  * the numbers depend on the machine; only the ratio is meant to be compared across runs.
  */
 
-const BENCHMARKS: Benchmark[] = [oauthRefresh]
-BENCHMARKS.push(dataPull)
-BENCHMARKS.push(dataIngest)
-BENCHMARKS.push(dataMemory)
-BENCHMARKS.push(notifier)
+const BENCHMARKS: (Benchmark | FigureBenchmark)[] = [
+  oauthRefresh,
+  dataPull,
+  dataIngest,
+  dataMemory,
+  notifier,
+  workerBuild,
+]
 
 const wanted = process.argv.slice(2)
 const unknown = wanted.filter((id) => !BENCHMARKS.some((b) => b.id === id))
@@ -29,8 +33,16 @@ if (unknown.length > 0) {
 }
 const selected = wanted.length > 0 ? BENCHMARKS.filter((b) => wanted.includes(b.id)) : BENCHMARKS
 
-const baseline = await helloWorld.run()
+const isFigures = (b: Benchmark | FigureBenchmark): b is FigureBenchmark =>
+  'kind' in b && b.kind === 'figures'
+// The HTTP baseline only when an HTTP benchmark runs; figure benchmarks bring their own.
+const baseline = selected.some((b) => !isFigures(b)) ? await helloWorld.run() : undefined
 for (const benchmark of selected) {
+  if (isFigures(benchmark)) {
+    for (const line of (await benchmark.run()).lines) console.log(line)
+    continue
+  }
+  if (!baseline) continue
   const { result, notes } = await benchmark.run()
   console.log(ratioLine(benchmark.name, result, helloWorld.name, baseline.result))
   for (const note of [...notes, ...baseline.notes]) console.log(note)

@@ -12,6 +12,17 @@ export interface Benchmark {
   run: () => Promise<BenchmarkResult>
 }
 
+/**
+ * A benchmark whose figures are not request rates (sizes, start-up times): it measures its own
+ * baseline in the same run and prints ready-made ratio lines.
+ */
+export interface FigureBenchmark {
+  kind: 'figures'
+  id: string
+  name: string
+  run: () => Promise<{ lines: string[] }>
+}
+
 export interface BenchmarkResult {
   result: LoadResult
   /** Extra lines printed under the figure (set-up cost, request counts, …). */
