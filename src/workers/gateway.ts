@@ -13,6 +13,7 @@ import { jsonLogger } from '../log.ts'
 import { prepareMock } from '../mock/demo.ts'
 import { syncUsers } from '../mock/sync.ts'
 import { createNotifier } from '../notify/worker.ts'
+import { workerProbes } from './probes.ts'
 
 /*
  * The gateway as a Workers module (fetch + scheduled handlers) on D1. Everything an isolate keeps
@@ -84,6 +85,7 @@ function buildGateway(env: WorkerEnv, options: WorkerOptions): WorkerGateway {
     remoteAddress: (c) => c.req.header('cf-connecting-ip'),
     openapiYaml: '',
     rateLimiter: databaseRateLimiter(db),
+    probes: workerProbes(db),
     notifier: {
       kick: () => {
         const notifier = createNotifier(deps)

@@ -272,3 +272,43 @@ describe('rate limits across isolates', () => {
     expect((await windows())[0]?.n).toBe(0)
   })
 })
+
+describe('readiness on Workers', () => {
+  it('/readyz checks D1 and the applied migrations, and names a pending one', async () => {
+    const gw = await d1.isolate()
+    const ready = await gw.fetch('/readyz')
+    expect(ready.status).toBe(200)
+    const body = (await ready.json()) as { status: string; checks: { name: string }[] }
+    expect(body.status).toBe('ready')
+    expect(body.checks).toContainEqual(
+      expect.objectContaining({
+        name: 'migrations',
+        status: 'ok',
+        detail: 'all 2 migrations applied',
+      }),
+    )
+    // wrangler records applied files in d1_migrations; one that lacks the latest is not ready.
+    await gw.deps.db.run(
+      sql`create table d1_migrations (id integer primary key autoincrement, name text unique, applied_at text)`,
+    )
+    await gw.deps.db.run(sql`insert into d1_migrations (name) values ('0000_init.sql')`)
+    try {
+      const pending = await gw.fetch('/readyz')
+      expect(pending.status).toBe(503)
+      expect(await pending.json()).toMatchObject({
+        detail: expect.stringContaining(
+          '1 of 2 migrations not applied (0001_rate_limit_windows.sql)',
+        ),
+        checks: expect.arrayContaining([
+          expect.objectContaining({
+            name: 'migrations',
+            status: 'fail',
+            action: expect.stringContaining('wrangler d1 migrations apply DB --remote'),
+          }),
+        ]),
+      })
+    } finally {
+      await gw.deps.db.run(sql`drop table d1_migrations`)
+    }
+  })
+})
