@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
+import { routePath } from 'hono/route'
 import { adminRoutes } from './admin/routes.ts'
 import { memoryRateLimiter } from './data/rate-limit.ts'
 import { dataRoutes } from './data/routes.ts'
@@ -17,6 +18,8 @@ import { loginRoutes } from './oauth/login.tsx'
 import { metadataRoutes } from './oauth/metadata.ts'
 import { revokeRoutes } from './oauth/revoke.ts'
 import { tokenRoutes } from './oauth/token-endpoint.ts'
+import { UNMATCHED_ROUTE } from './observe/metrics.ts'
+import { operateRoutes } from './observe/routes.ts'
 import { renderErrorPage } from './views/error-page.tsx'
 
 /**
@@ -34,15 +37,22 @@ export function createApp(deps: Deps) {
     // Set before the handler: a header added afterwards makes Hono rebuild the response, which
     // sends it down @hono/node-server's slow path (measured: ~30% of a data request's CPU).
     c.header('x-request-id', requestId)
-    const started = deps.now()
+    const started = performance.now()
     await next()
-    deps.log('info', {
+    const seconds = (performance.now() - started) / 1000
+    const route = routeLabel(c)
+    const status = c.res.status
+    deps.metrics?.httpRequest(c.req.method, route, status, seconds)
+    // The path only: queries carry states, codes and (from careless clients) tokens. Probes and
+    // scrapes that succeed come every few seconds and say nothing: debug.
+    deps.log(QUIET_ROUTES.has(route) && status < 400 ? 'debug' : 'info', {
       msg: 'request',
       request_id: requestId,
       method: c.req.method,
+      route,
       path: c.req.path,
-      status: c.res.status,
-      duration_ms: deps.now() - started,
+      status,
+      duration_ms: Math.round(seconds * 1000),
     })
   })
 
@@ -51,6 +61,7 @@ export function createApp(deps: Deps) {
   app.use('/oauth/token', injectFaults('token'))
   app.use('/oauth/authorize', injectFaults('authorize'))
 
+  app.route('/', operateRoutes)
   app.route('/', metadataRoutes)
   app.route('/', authorizeRoutes)
   app.route('/', loginRoutes)
@@ -109,3 +120,17 @@ export function createApp(deps: Deps) {
 }
 
 export type App = ReturnType<typeof createApp>
+
+const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics'])
+
+/**
+ * The matched route pattern of a request, for metrics and logs: the last route matched (the
+ * handler's, even when a middleware answered first, e.g. the admin key check), or
+ * {@link UNMATCHED_ROUTE} when only wildcard middleware matched (404s, and requests refused
+ * before any route: `/admin/v1/anything` without a key). `c.req.routePath` would name the
+ * middleware that answered (`/admin/v1/*`), and raw paths would make every id a new series.
+ */
+function routeLabel(c: Parameters<typeof routePath>[0]): string {
+  const route = routePath(c, -1)
+  return route === '' || route.endsWith('*') ? UNMATCHED_ROUTE : route
+}

@@ -9,8 +9,11 @@ import type { Deps, LogFn } from './http/env.ts'
 import { jsonLogger } from './log.ts'
 import { prepareMock } from './mock/demo.ts'
 import { syncUsers } from './mock/sync.ts'
-import { startNotifierRunner } from './notify/runner.ts'
+import { type NotifierRunner, startNotifierRunner } from './notify/runner.ts'
 import { createNotifier } from './notify/worker.ts'
+import { sqliteClient, sqliteDatabaseProbe, sqliteMigrationsProbe } from './observe/node-probes.ts'
+import { workerProbe } from './observe/probes.ts'
+import { createPrometheusMetrics } from './observe/prometheus.ts'
 
 /*
  * The gateway on Node, as a value: the `npm start` entry, the CLI and the in-process test helper
@@ -22,6 +25,8 @@ export interface StartOptions {
   log?: LogFn
   /** Progress lines while the mock data is seeded (first start only). */
   onProgress?: (line: string) => void
+  /** Days of demo history seeded on first start in mock mode (default 90; 0 for none). */
+  mockSeedDays?: number | undefined
   /** How long `close()` waits for in-flight requests and deliveries before cutting them off. */
   shutdownTimeoutMs?: number
 }
@@ -31,6 +36,8 @@ export interface RunningGateway {
   url: string
   port: number
   deps: Deps
+  /** The webhook worker's runner (its `status()` feeds /readyz). */
+  notifier: NotifierRunner
   /** The mock provider's start banner (credentials, demo users); `null` outside mock mode. */
   banner: string | null
   /**
@@ -41,6 +48,20 @@ export interface RunningGateway {
 }
 
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 12_000
+
+/**
+ * The answer while the gateway prepares (migrations, mock seeding): alive for /healthz, so that a
+ * liveness probe does not kill a first start that seeds data, and 503 for everything else.
+ */
+function startingUp(request: Request): Response {
+  if (new URL(request.url).pathname === '/healthz') {
+    return Response.json({ status: 'ok' }, { headers: { 'cache-control': 'no-store' } })
+  }
+  return new Response('starting up; try again in a moment\n', {
+    status: 503,
+    headers: { 'retry-after': '1', 'content-type': 'text/plain', 'cache-control': 'no-store' },
+  })
+}
 
 /** The issuer `loadConfig` derives when ISSUER is unset. */
 export function defaultIssuer(port: number): string {
@@ -59,6 +80,9 @@ export async function startGateway(
   const log = options.log ?? jsonLogger(config.logLevel)
   const { db, close: closeDb } = openSqlite(config.databasePath)
   const pending = new Set<Promise<unknown>>()
+  let closing: Promise<void> | undefined
+  let notifier: NotifierRunner | undefined
+  const client = sqliteClient(db)
   const deps: Deps = {
     db,
     config,
@@ -66,7 +90,7 @@ export async function startGateway(
     random: Math.random,
     fetch: globalThis.fetch,
     defer: (work) => {
-      const tracked = work.catch((err) =>
+      const tracked = work().catch((err) =>
         log('error', { msg: 'deferred work failed', error: String(err) }),
       )
       pending.add(tracked)
@@ -75,18 +99,27 @@ export async function startGateway(
     log,
     remoteAddress: (c) => getConnInfo(c).remote.address,
     openapiYaml: readFileSync(new URL('../openapi.yaml', import.meta.url), 'utf8'),
+    metrics: createPrometheusMetrics({ db, now: Date.now, log }),
+    probes: {
+      database: sqliteDatabaseProbe(client, config.databasePath),
+      migrations: sqliteMigrationsProbe(client),
+      worker: () =>
+        notifier
+          ? workerProbe(notifier.status, Date.now)()
+          : {
+              ok: false,
+              detail: 'the webhook worker has not started yet',
+              action: 'wait a moment',
+            },
+      shuttingDown: () => closing !== undefined,
+    },
   }
 
   // The Node bindings (`env.incoming`) carry the peer address that getConnInfo reads.
   let appFetch: ((request: Request, env: unknown) => Response | Promise<Response>) | undefined
   const server = createAdaptorServer({
     fetch: (request: Request, env: unknown) =>
-      appFetch
-        ? appFetch(request, env)
-        : new Response('starting up; try again in a moment\n', {
-            status: 503,
-            headers: { 'retry-after': '1', 'content-type': 'text/plain' },
-          }),
+      appFetch ? appFetch(request, env) : startingUp(request),
   })
   try {
     await new Promise<void>((resolve, reject) => {
@@ -104,10 +137,11 @@ export async function startGateway(
   if (config.port === 0 && config.issuer === defaultIssuer(0)) config.issuer = defaultIssuer(port)
 
   let syncTimer: ReturnType<typeof setInterval> | undefined
-  let notifier: ReturnType<typeof startNotifierRunner> | undefined
   let banner: string | null = null
   try {
-    banner = config.mock ? await prepareMock(deps, options.onProgress) : null
+    banner = config.mock
+      ? await prepareMock(deps, options.onProgress, { days: options.mockSeedDays })
+      : null
     // The webhook notifier runs in this process: kicked after each ingest, swept every few seconds.
     notifier = startNotifierRunner(deps, createNotifier(deps))
     deps.notifier = notifier
@@ -128,16 +162,23 @@ export async function startGateway(
   }
 
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
-  let closing: Promise<void> | undefined
+  const runner = notifier
   const close = () => {
     closing ??= (async () => {
+      const began = Date.now()
       clearInterval(syncTimer)
       // No new connections; idle keep-alive ones go now, busy ones when their response is sent.
+      // From here /readyz answers 503 (probes.shuttingDown) for requests still arriving on open
+      // connections, so a load balancer stops sending any.
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()))
       ;(server as { closeIdleConnections?: () => void }).closeIdleConnections?.()
       // No new claims from now on; deliveries in flight finish and are recorded. What is not
-      // sent stays in the database for the next start.
-      const drained = Promise.allSettled([serverClosed, notifier?.stop(), ...pending])
+      // sent stays in the database for the next start. Requests finishing meanwhile may still
+      // defer work (an ingest's kick), so the deferred set is drained until it stays empty.
+      const drained = (async () => {
+        await Promise.allSettled([serverClosed, runner.stop()])
+        while (pending.size > 0) await Promise.allSettled([...pending])
+      })()
       const timeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS
       let timer: ReturnType<typeof setTimeout> | undefined
       const timedOut = await Promise.race([
@@ -152,9 +193,10 @@ export async function startGateway(
         ;(server as { closeAllConnections?: () => void }).closeAllConnections?.()
       }
       closeDb()
+      log('info', { msg: 'stopped', clean: !timedOut, duration_ms: Date.now() - began })
     })()
     return closing
   }
 
-  return { url, port, deps, banner, close }
+  return { url, port, deps, notifier: runner, banner, close }
 }

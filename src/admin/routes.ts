@@ -6,6 +6,7 @@ import {
   deliveryRoutes,
   syncHeldAfterClientUpdate,
 } from '../notify/routes.ts'
+import { diagnosticsRoutes } from '../observe/routes.ts'
 import { adminAuth } from './auth.ts'
 import { clientRoutes } from './clients.ts'
 import { userRoutes } from './users.ts'
@@ -25,3 +26,4 @@ adminRoutes.route('/clients', clientDeliveryRoutes)
 adminRoutes.route('/users', userRoutes)
 adminRoutes.route('/deliveries', deliveryRoutes)
 adminRoutes.route('/mock', mockRoutes)
+adminRoutes.route('/diagnostics', diagnosticsRoutes)

@@ -131,6 +131,7 @@ export async function ingestRecords(
 ): Promise<IngestCounts> {
   const batch = prepareBatch(type, items, user.timezone)
   if (!batch.ok) {
+    deps.metrics?.ingested(type, { rejected: items.length })
     throw new Problem(
       422,
       'Unprocessable Content',
@@ -141,6 +142,11 @@ export async function ingestRecords(
     )
   }
   const counts = await upsertRecords(deps.db, user.id, type, batch.records, deps.now())
+  deps.metrics?.ingested(type, {
+    inserted: counts.inserted,
+    updated: counts.updated,
+    unchanged: counts.unchanged,
+  })
   // After the commit: the outbox rows are durable, the notifier picks them up now.
   if (counts.events > 0) kickNotifier(deps)
   return { received: items.length, ...counts }

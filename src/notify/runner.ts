@@ -16,6 +16,21 @@ export interface NotifierRunner {
   kick(): Promise<void>
   /** Stops the timers and waits for the sends in flight to be recorded. */
   stop(): Promise<void>
+  /** For readiness and diagnostics: whether the runner is alive and when it last ticked. */
+  status(): NotifierRunnerStatus
+}
+
+export interface NotifierRunnerStatus {
+  /** False once `stop()` was called. */
+  running: boolean
+  /** When the last tick started (`deps.now()`); `null` before the first. */
+  lastTickAt: number | null
+  /** When the last tick finished without an error; `null` if none has. */
+  lastSuccessAt: number | null
+  /** The last tick's error, if it failed. */
+  lastError: string | null
+  /** A tick is due at least this often; one older than a few of these means the runner is stuck. */
+  intervalMs: number
 }
 
 export function startNotifierRunner(
@@ -28,10 +43,14 @@ export function startNotifierRunner(
   let stopped = false
   let lastSweep = Number.NEGATIVE_INFINITY
   let running: Promise<void> = Promise.resolve()
+  let lastTickAt: number | null = null
+  let lastSuccessAt: number | null = null
+  let lastError: string | null = null
 
   const tick = async () => {
     timer = undefined
     if (stopped) return
+    lastTickAt = deps.now()
     try {
       if (deps.now() - lastSweep >= interval) {
         lastSweep = deps.now()
@@ -42,8 +61,11 @@ export function startNotifierRunner(
       const due = await notifier.nextDueAt()
       const untilSweep = lastSweep + interval - deps.now()
       const untilDue = due === null ? Number.POSITIVE_INFINITY : due - deps.now()
+      lastSuccessAt = deps.now()
+      lastError = null
       schedule(Math.max(MIN_WAKE_MS, Math.min(untilSweep, untilDue)))
     } catch (err) {
+      lastError = String(err)
       deps.log('error', { msg: 'webhook runner failed', error: String(err) })
       schedule(interval)
     }
@@ -68,5 +90,12 @@ export function startNotifierRunner(
       await running.catch(() => {})
       await notifier.stop()
     },
+    status: () => ({
+      running: !stopped,
+      lastTickAt,
+      lastSuccessAt,
+      lastError,
+      intervalMs: interval,
+    }),
   }
 }

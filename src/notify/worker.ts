@@ -4,6 +4,7 @@ import { atomic, type Db, type Statement } from '../db/index.ts'
 import { clients, deliveries, deliveryAttempts } from '../db/schema.ts'
 import type { Deps } from '../http/env.ts'
 import { splitScope } from '../oauth/scopes.ts'
+import { notePeerClock } from '../observe/peer-clock.ts'
 import { type CompletedAttempt, recordAttemptsStatements } from './attempt-log.ts'
 import {
   type DeliveryRow,
@@ -348,6 +349,7 @@ export function createNotifier(deps: Deps, options: NotifierOptions = {}): Notif
       startedAt,
       durationMs: 0,
     }
+    let peerDate: string | null = null
     try {
       const signed = await signatureHeaders(
         client.signatureScheme,
@@ -372,11 +374,22 @@ export function createNotifier(deps: Deps, options: NotifierOptions = {}): Notif
       result.failure = classifyStatus(response.status)
       result.retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), deps.now())
       result.excerpt = await readExcerpt(response)
+      peerDate = response.headers.get('date')
     } catch (err) {
       result.failure = classifyError(err)
       result.excerpt = errorText(err)
     }
     result.durationMs = Math.max(0, Math.round(elapsed() - t0))
+    // The receiver's Date header against our clock, which signed the request (at most one write
+    // a minute; see peer-clock.ts). A failure to note it never affects the delivery.
+    await notePeerClock(db, {
+      url: client.webhookUrl,
+      dateHeader: peerDate,
+      sentAt: startedAt,
+      receivedAt: deps.now(),
+    }).catch((err) =>
+      deps.log('warn', { msg: 'could not record the receiver clock', error: errorText(err) }),
+    )
     return result
   }
 
@@ -541,6 +554,7 @@ export function createNotifier(deps: Deps, options: NotifierOptions = {}): Notif
       spill = rendered.spill
       outcome = await post(client, d, rendered.body, secrets)
     }
+    deps.metrics?.deliveryAttempt(outcome.failure ?? 'succeeded')
     // The endpoint's slot is free once the exchange is over; recording it follows in a group.
     release()
     await recordCompletion(completion(d, outcome, spill))

@@ -6,6 +6,7 @@ import { atomic } from '../db/index.ts'
 import { authorizationCodes, grants, tokens } from '../db/schema.ts'
 import type { AppEnv } from '../http/env.ts'
 import { OAuthError } from '../http/errors.ts'
+import { grantTypeLabel } from '../observe/metrics.ts'
 import { authenticateClient, type Client } from './clients.ts'
 import { readOAuthForm, requireParam } from './oauth-form.ts'
 import { formatScope, intersectScope, parseScope } from './scopes.ts'
@@ -177,7 +178,25 @@ async function refreshTokenGrant(c: Context<AppEnv>, client: Client, form: URLSe
 }
 
 tokenRoutes.post('/oauth/token', async (c) => {
-  const form = await readOAuthForm(c)
+  const { metrics } = c.var.deps
+  // Known before anything can fail, so that every outcome is counted against its grant type.
+  let grantType: string | null = null
+  try {
+    const form = await readOAuthForm(c)
+    grantType = form.get('grant_type')
+    const response = await grant(c, form)
+    metrics?.tokenGrant(grantTypeLabel(grantType), 'issued')
+    return response
+  } catch (err) {
+    metrics?.tokenGrant(
+      grantTypeLabel(grantType),
+      err instanceof OAuthError ? err.error : 'server_error',
+    )
+    throw err
+  }
+})
+
+async function grant(c: Context<AppEnv>, form: URLSearchParams) {
   const client = await authenticateClient(c, form)
   const grantType = requireParam(form, 'grant_type')
   if (grantType === 'authorization_code') return authorizationCodeGrant(c, client, form)
@@ -186,4 +205,4 @@ tokenRoutes.post('/oauth/token', async (c) => {
     'unsupported_grant_type',
     'Only authorization_code and refresh_token are supported.',
   )
-})
+}

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { FormAgent } from '../../src/kit/form-agent.ts'
 import { makeSleep } from '../fixtures/records.ts'
 import {
+  ADMIN_KEY,
   addClient,
   addUser,
   createTestGateway,
@@ -1163,5 +1164,27 @@ describe('the webhooks the gateway sends match openapi.yaml', () => {
       expect(request.headers['terra-signature']).toBeUndefined()
       expect(await standardVerifies(request, fx.secret, fx.gw.clock.ms)).toBe(true)
     }
+  })
+})
+
+describe('operations responses match openapi.yaml', () => {
+  // The Node-only answers (/metrics 200, /readyz 503 with the Node probes) are checked against
+  // the spec in test/observe, on the real Node wiring.
+  it('health, readiness, metrics without a backend, diagnostics', async () => {
+    const gw = createTestGateway()
+    const admin = { headers: { authorization: `Bearer ${ADMIN_KEY}` } }
+    const checks: [string, string, Response, number][] = [
+      ['GET', '/healthz', await gw.fetch('/healthz'), 200],
+      ['GET', '/readyz', await gw.fetch('/readyz'), 200],
+      ['GET', '/metrics', await gw.fetch('/metrics'), 401],
+      ['GET', '/metrics', await gw.fetch('/metrics', admin), 501],
+      ['GET', '/admin/v1/diagnostics', await gw.fetch('/admin/v1/diagnostics', admin), 200],
+      ['GET', '/admin/v1/diagnostics', await gw.fetch('/admin/v1/diagnostics'), 401],
+    ]
+    for (const [method, path, response, status] of checks) {
+      expect(response.status, path).toBe(status)
+      await expectResponseMatchesSpec(method, path, response)
+    }
+    gw.close()
   })
 })
