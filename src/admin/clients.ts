@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
-import type { AppEnv } from '../http/env.ts'
+import type { AppEnv, Deps } from '../http/env.ts'
 import { Problem, parseOrProblem } from '../http/errors.ts'
 import { decodeCursor, encodeCursor } from './cursor.ts'
 import { readJsonBody } from './json-body.ts'
@@ -98,7 +98,8 @@ const webhookUrl = withProblem(webhookUrlProblem).nullable()
 const signatureScheme = z.enum(['terra', 'standard'])
 const payloadMode = z.enum(['full', 'ping'])
 
-const CreateClientBody = z.strictObject({
+/** The body of `POST /admin/v1/clients`; the CLI's `client create` validates its flags with it too. */
+export const CreateClientBody = z.strictObject({
   name,
   redirect_uris: redirectUris,
   webhook_url: webhookUrl.optional(),
@@ -147,9 +148,13 @@ function noSuchClient(id: string): Problem {
   return new Problem(404, 'Not Found', `There is no client with id ${JSON.stringify(id)}.`)
 }
 
-clientRoutes.post('/', async (c) => {
-  const body = await readJsonBody(c, CreateClientBody, { what: 'client' })
-  const { client, clientSecret, webhookSecret } = await createClientRecord(c.var.deps, {
+/**
+ * Registers a client from a validated {@link CreateClientBody} and returns what the admin API
+ * answers: the client with both secrets. The secrets exist only in this answer: the client secret
+ * is stored as a hash.
+ */
+export async function registerClient(deps: Deps, body: z.infer<typeof CreateClientBody>) {
+  const { client, clientSecret, webhookSecret } = await createClientRecord(deps, {
     name: body.name,
     redirectUris: body.redirect_uris,
     webhookUrl: body.webhook_url ?? null,
@@ -157,12 +162,14 @@ clientRoutes.post('/', async (c) => {
     payloadMode: body.payload_mode ?? 'full',
   })
   const { client_id, ...rest } = clientView(client)
-  c.header('location', `${c.req.path}/${encodeURIComponent(client.id)}`)
-  // The secrets exist only in this answer: the client secret is stored as a hash.
-  return c.json(
-    { client_id, client_secret: clientSecret, webhook_secret: webhookSecret, ...rest },
-    201,
-  )
+  return { client_id, client_secret: clientSecret, webhook_secret: webhookSecret, ...rest }
+}
+
+clientRoutes.post('/', async (c) => {
+  const body = await readJsonBody(c, CreateClientBody, { what: 'client' })
+  const created = await registerClient(c.var.deps, body)
+  c.header('location', `${c.req.path}/${encodeURIComponent(created.client_id)}`)
+  return c.json(created, 201)
 })
 
 clientRoutes.get('/', async (c) => {

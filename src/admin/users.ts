@@ -37,7 +37,8 @@ const optionalText = (max: number) =>
     .nullable()
     .optional()
 
-const CreateUserBody = z.strictObject({
+/** The body of `POST /admin/v1/users`; the CLI's `user create` validates its flags with it too. */
+export const CreateUserBody = z.strictObject({
   email: z
     .string()
     .trim()
@@ -91,13 +92,16 @@ function isUniqueViolation(err: unknown): boolean {
   return false
 }
 
-userRoutes.post('/', async (c) => {
-  const deps = c.var.deps
-  const body = await readJsonBody(c, CreateUserBody, { what: 'user' })
+/**
+ * Creates a user from a validated {@link CreateUserBody}; a taken email is a 409 {@link Problem}.
+ */
+export async function registerUser(
+  deps: Deps,
+  body: z.infer<typeof CreateUserBody>,
+): Promise<UserRow> {
   if (await findUserByEmail(deps, body.email)) throw emailTaken(body.email)
-  let user: UserRow
   try {
-    user = await createUserRecord(deps, {
+    return await createUserRecord(deps, {
       email: body.email,
       password: body.password ?? null,
       timezone: body.timezone,
@@ -109,6 +113,11 @@ userRoutes.post('/', async (c) => {
     if (isUniqueViolation(err)) throw emailTaken(body.email)
     throw err
   }
+}
+
+userRoutes.post('/', async (c) => {
+  const body = await readJsonBody(c, CreateUserBody, { what: 'user' })
+  const user = await registerUser(c.var.deps, body)
   c.header('location', `${c.req.path}/${encodeURIComponent(user.id)}`)
   return c.json(userView(user), 201)
 })

@@ -6,8 +6,17 @@ import { drizzle } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
 import { type Db, schema } from './index.ts'
 
-/** The drizzle-kit migrations shipped with the package. */
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../drizzle', import.meta.url))
+/**
+ * The drizzle-kit migrations shipped with the package, at its root. This module is
+ * `src/db/sqlite.ts` when run from source (tsx, vitest) but part of a bundle directly in `dist/`
+ * once published (see scripts/build.ts), so the way up to the root differs.
+ */
+export const MIGRATIONS_DIR = fileURLToPath(
+  new URL(
+    new URL('.', import.meta.url).pathname.endsWith('/dist/') ? '../drizzle' : '../../drizzle',
+    import.meta.url,
+  ),
+)
 
 /**
  * Opens (creating if needed) a SQLite file, or `:memory:`, and applies pending migrations.

@@ -174,26 +174,41 @@ export async function ensureDemoUsers(deps: Deps): Promise<(DemoUser & { userId:
 /** Days of synthetic history the demo users get on first start. */
 export const SEED_DAYS = 90
 
+/** At most five years of history: the longest range the data API serves in one query. */
+export const MAX_SEED_DAYS = 1826
+
+export interface PrepareMockOptions {
+  /**
+   * Days of history per demo user on first start, today included (default {@link SEED_DAYS});
+   * 0 seeds none. Seeding 90 days of four users takes seconds, which a test suite may not want.
+   */
+  days?: number | undefined
+}
+
 /**
- * On first start only (remembered in `settings`): 90 days of synthetic data up to now for each
- * demo user, through the real ingest path. Returns a note for the banner.
+ * On first start only (remembered in `settings`): `days` days of synthetic data up to now for
+ * each demo user, through the real ingest path. Returns a note for the banner.
  */
 async function seedDemoData(
   deps: Deps,
   users: { email: string; userId: string }[],
   onProgress: (line: string) => void,
+  days: number,
 ): Promise<string> {
+  if (!Number.isInteger(days) || days < 0 || days > MAX_SEED_DAYS) {
+    throw new RangeError(`days must be a whole number from 0 to ${MAX_SEED_DAYS}, not ${days}`)
+  }
   const done = await deps.db.select().from(settings).where(eq(settings.key, 'mock_seeded_at')).get()
   if (!done) {
     const now = deps.now()
     let records = 0
     for (const [i, demo] of users.entries()) {
       const user = await findUserById(deps, demo.userId)
-      if (!user) continue
-      const fromDay = addDays(localDay(now, user.timezone), -(SEED_DAYS - 1))
+      if (!user || days === 0) continue
+      const fromDay = addDays(localDay(now, user.timezone), -(days - 1))
       records += (await syncUser(deps, user, now, fromDay)).received
       onProgress(
-        `seeding demo data: ${i + 1}/${users.length} users, ${records} records (${SEED_DAYS} days each)`,
+        `seeding demo data: ${i + 1}/${users.length} users, ${records} records (${days} days each)`,
       )
     }
     await deps.db
@@ -216,12 +231,13 @@ async function seedDemoData(
 export async function prepareMock(
   deps: Deps,
   onProgress: (line: string) => void = () => {},
+  options: PrepareMockOptions = {},
 ): Promise<string> {
   const admin = await ensureAdminKey(deps)
   const client = await ensureDemoClient(deps)
   const users = await ensureDemoUsers(deps)
   const [webhookSecret] = await liveWebhookSecrets(deps, DEMO_CLIENT_ID)
-  const seeded = await seedDemoData(deps, users, onProgress)
+  const seeded = await seedDemoData(deps, users, onProgress, options.days ?? SEED_DAYS)
   const { issuer, mockSeed } = deps.config
   const { verifier } = await demoPkce(mockSeed)
   const authorizeUrl = await demoAuthorizeUrl(issuer, mockSeed)
@@ -258,4 +274,40 @@ export async function prepareMock(
     `    PKCE code_verifier  ${verifier}`,
     rule,
   ].join('\n')
+}
+
+/** What a prepared mock provider offers a script or a test, as values rather than banner text. */
+export interface MockCast {
+  adminKey: string
+  client: { id: string; secret: string; webhookSecret: string; redirectUris: string[] }
+  users: (DemoUser & { userId: string; password: string })[]
+}
+
+/**
+ * Reads the demo cast of a database {@link prepareMock} has prepared (it writes nothing). The
+ * client secret is derived from the seed: the database keeps only its hash.
+ */
+export async function describeMock(deps: Deps): Promise<MockCast> {
+  const adminKey = deps.config.adminApiKey
+  const client = await findClientById(deps, DEMO_CLIENT_ID)
+  const [webhookSecret] = await liveWebhookSecrets(deps, DEMO_CLIENT_ID)
+  if (!adminKey || !client || webhookSecret === undefined) {
+    throw new Error('the mock provider is not prepared: run prepareMock first')
+  }
+  const users: MockCast['users'] = []
+  for (const demo of DEMO_USERS) {
+    const user = await findUserByEmail(deps, demo.email)
+    if (user)
+      users.push({ ...demo, timezone: user.timezone, userId: user.id, password: DEMO_PASSWORD })
+  }
+  return {
+    adminKey,
+    client: {
+      id: DEMO_CLIENT_ID,
+      secret: await demoClientSecret(deps.config.mockSeed),
+      webhookSecret,
+      redirectUris: client.redirectUris,
+    },
+    users,
+  }
 }
