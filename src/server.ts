@@ -9,6 +9,7 @@ import type { Deps, LogFn } from './http/env.ts'
 import { jsonLogger } from './log.ts'
 import { prepareMock } from './mock/demo.ts'
 import { syncUsers } from './mock/sync.ts'
+import { nodeDeps } from './node-deps.ts'
 import { type NotifierRunner, startNotifierRunner } from './notify/runner.ts'
 import { createNotifier } from './notify/worker.ts'
 import { sqliteClient, sqliteDatabaseProbe, sqliteMigrationsProbe } from './observe/node-probes.ts'
@@ -79,24 +80,12 @@ export async function startGateway(
 ): Promise<RunningGateway> {
   const log = options.log ?? jsonLogger(config.logLevel)
   const { db, close: closeDb } = openSqlite(config.databasePath)
-  const pending = new Set<Promise<unknown>>()
   let closing: Promise<void> | undefined
   let notifier: NotifierRunner | undefined
   const client = sqliteClient(db)
+  const { deps: base, settled } = nodeDeps(db, config, log)
   const deps: Deps = {
-    db,
-    config,
-    now: Date.now,
-    random: Math.random,
-    fetch: globalThis.fetch,
-    defer: (work) => {
-      const tracked = work().catch((err) =>
-        log('error', { msg: 'deferred work failed', error: String(err) }),
-      )
-      pending.add(tracked)
-      void tracked.finally(() => pending.delete(tracked))
-    },
-    log,
+    ...base,
     remoteAddress: (c) => getConnInfo(c).remote.address,
     openapiYaml: readFileSync(new URL('../openapi.yaml', import.meta.url), 'utf8'),
     metrics: createPrometheusMetrics({ db, now: Date.now, log }),
@@ -177,7 +166,7 @@ export async function startGateway(
       // defer work (an ingest's kick), so the deferred set is drained until it stays empty.
       const drained = (async () => {
         await Promise.allSettled([serverClosed, runner.stop()])
-        while (pending.size > 0) await Promise.allSettled([...pending])
+        await settled()
       })()
       const timeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS
       let timer: ReturnType<typeof setTimeout> | undefined

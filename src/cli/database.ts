@@ -2,6 +2,7 @@ import type { Config } from '../config.ts'
 import { openSqlite } from '../db/sqlite.ts'
 import type { Deps } from '../http/env.ts'
 import { jsonLogger } from '../log.ts'
+import { nodeDeps } from '../node-deps.ts'
 import { CommandError } from './command.ts'
 
 /*
@@ -32,28 +33,11 @@ export async function withDatabase<T>(
 ): Promise<T> {
   const { db, close } = openDatabase(config)
   const log = jsonLogger(config.logLevel, (line) => process.stderr.write(`${line}\n`))
-  const pending: Promise<unknown>[] = []
-  const deps: Deps = {
-    db,
-    config,
-    now: Date.now,
-    random: Math.random,
-    fetch: globalThis.fetch,
-    defer: (work) => {
-      pending.push(
-        Promise.resolve()
-          .then(work)
-          .catch((err) => log('error', { msg: 'deferred work failed', error: String(err) })),
-      )
-    },
-    log,
-    remoteAddress: () => undefined,
-    openapiYaml: '', // nothing is served
-  }
+  const { deps, settled } = nodeDeps(db, config, log)
   try {
     return await work(deps)
   } finally {
-    await Promise.allSettled(pending)
+    await settled()
     close()
   }
 }

@@ -18,7 +18,8 @@ export interface WebhookReceiver {
   close(): Promise<void>
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+/** A request's whole body as UTF-8, exactly as received. */
+export function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
