@@ -64,7 +64,7 @@ function variables(env: WorkerEnv): Record<string, string> {
   return out
 }
 
-function buildGateway(env: WorkerEnv, options: WorkerOptions): WorkerGateway {
+function buildGateway(env: WorkerEnv, openapiYaml: string, options: WorkerOptions): WorkerGateway {
   const config: Config = loadConfig(variables(env), { runtime: 'workers' })
   const log = options.log ?? jsonLogger(config.logLevel)
   const db = drizzle(env.DB as never, { schema }) as unknown as Db
@@ -83,7 +83,7 @@ function buildGateway(env: WorkerEnv, options: WorkerOptions): WorkerGateway {
         )),
     log,
     remoteAddress: (c) => c.req.header('cf-connecting-ip'),
-    openapiYaml: '',
+    openapiYaml,
     rateLimiter: databaseRateLimiter(db),
     probes: workerProbes(db),
     notifier: {
@@ -109,8 +109,7 @@ export function createWorker(openapiYaml: string, options: WorkerOptions) {
   /** One gateway per isolate (per `env`), built on first use. */
   async function boot(env: WorkerEnv): Promise<WorkerGateway> {
     if (!gateway) {
-      gateway = buildGateway(env, options)
-      gateway.deps.openapiYaml = openapiYaml
+      gateway = buildGateway(env, openapiYaml, options)
       const banner = await gateway.ready.catch((err: unknown) => {
         gateway = undefined
         throw err
