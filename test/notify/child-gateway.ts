@@ -166,3 +166,44 @@ export async function connectOverHttp(
   )
   return oauth.processAuthorizationCodeResponse(as, oClient, tokenResponse)
 }
+
+/**
+ * Registers a client whose webhook is `webhookUrl` and `count` users who each connect it through
+ * the whole OAuth flow: the set-up of a delivery burst against a running gateway.
+ */
+export async function connectedClientAndUsers(
+  url: string,
+  admin: ReturnType<typeof adminClient>,
+  options: { webhookUrl: string; redirectUri: string; count: number; emailPrefix: string },
+): Promise<{ webhookSecret: string; userIds: string[] }> {
+  const created = await admin('/clients', {
+    method: 'POST',
+    json: { name: 'Terra', redirect_uris: [options.redirectUri], webhook_url: options.webhookUrl },
+  })
+  if (created.status !== 201) throw new Error(`client not created: ${JSON.stringify(created)}`)
+  const client = {
+    clientId: created.body.client_id as string,
+    clientSecret: created.body.client_secret as string,
+    redirectUri: options.redirectUri,
+  }
+  const userIds: string[] = []
+  for (let u = 0; u < options.count; u++) {
+    const email = `${options.emailPrefix}${u}@example.test`
+    const password = 'a long enough password'
+    const user = await admin('/users', {
+      method: 'POST',
+      json: { email, password, timezone: 'Europe/Berlin' },
+    })
+    if (user.status !== 201) throw new Error(`user not created: ${JSON.stringify(user)}`)
+    const tokens = await connectOverHttp(url, client, { email, password })
+    if (tokens.user_id !== user.body.user_id) throw new Error('the token is for another user')
+    userIds.push(user.body.user_id as string)
+  }
+  return { webhookSecret: created.body.webhook_secret as string, userIds }
+}
+
+/** The summary_ids of the records a full-payload webhook body carries. */
+export function summaryIds(body: string): string[] {
+  const parsed = JSON.parse(body) as { data?: { metadata: { summary_id: string } }[] }
+  return (parsed.data ?? []).map((r) => r.metadata.summary_id)
+}

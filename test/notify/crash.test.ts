@@ -10,8 +10,9 @@ import { closedPort, type Receiver, startReceiver } from '../helpers/receiver.ts
 import {
   adminClient,
   type ChildGateway,
-  connectOverHttp,
+  connectedClientAndUsers,
   startChildGateway,
+  summaryIds,
 } from './child-gateway.ts'
 
 /*
@@ -52,30 +53,12 @@ describe('crash safety', () => {
     children.push(first)
     const admin = adminClient(first.url, ADMIN_KEY)
 
-    const created = await admin('/clients', {
-      method: 'POST',
-      json: { name: 'Terra', redirect_uris: [REDIRECT_URI], webhook_url: rx.url },
-    })
-    expect(created.status).toBe(201)
-    const client = {
-      clientId: created.body.client_id as string,
-      clientSecret: created.body.client_secret as string,
+    const { webhookSecret, userIds: users } = await connectedClientAndUsers(first.url, admin, {
+      webhookUrl: rx.url,
       redirectUri: REDIRECT_URI,
-    }
-    const webhookSecret = created.body.webhook_secret as string
-    const users: string[] = []
-    for (let u = 0; u < USERS; u++) {
-      const email = `crash${u}@example.test`
-      const password = 'a long enough password'
-      const user = await admin('/users', {
-        method: 'POST',
-        json: { email, password, timezone: 'Europe/Berlin' },
-      })
-      expect(user.status).toBe(201)
-      const tokens = await connectOverHttp(first.url, client, { email, password })
-      expect(tokens.user_id).toBe(user.body.user_id)
-      users.push(user.body.user_id as string)
-    }
+      count: USERS,
+      emailPrefix: 'crash',
+    })
 
     // The burst: every user's sleep and activity at once.
     const expected = new Set<string>()
@@ -176,8 +159,3 @@ describe('crash safety', () => {
     }
   })
 })
-
-function summaryIds(body: string): string[] {
-  const parsed = JSON.parse(body) as { data?: { metadata: { summary_id: string } }[] }
-  return (parsed.data ?? []).map((r) => r.metadata.summary_id)
-}

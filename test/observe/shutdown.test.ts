@@ -10,8 +10,9 @@ import { closedPort, type Receiver, startReceiver } from '../helpers/receiver.ts
 import {
   adminClient,
   type ChildGateway,
-  connectOverHttp,
+  connectedClientAndUsers,
   startChildGateway,
+  summaryIds,
 } from '../notify/child-gateway.ts'
 
 /*
@@ -84,11 +85,6 @@ async function until(condition: () => boolean, what: string, timeoutMs = 10_000)
   }
 }
 
-function summaryIds(body: string): string[] {
-  const parsed = JSON.parse(body) as { data?: { metadata: { summary_id: string } }[] }
-  return (parsed.data ?? []).map((r) => r.metadata.summary_id)
-}
-
 function deliveryStates(path: string) {
   const db = new Database(path, { readonly: true })
   try {
@@ -129,27 +125,12 @@ describe('graceful shutdown', () => {
     children.push(first)
     const admin = adminClient(first.url, ADMIN_KEY)
 
-    const created = await admin('/clients', {
-      method: 'POST',
-      json: { name: 'Terra', redirect_uris: [REDIRECT_URI], webhook_url: rx.url },
-    })
-    expect(created.status).toBe(201)
-    const client = {
-      clientId: created.body.client_id as string,
-      clientSecret: created.body.client_secret as string,
+    const { userIds: users } = await connectedClientAndUsers(first.url, admin, {
+      webhookUrl: rx.url,
       redirectUri: REDIRECT_URI,
-    }
-    const users: string[] = []
-    for (let u = 0; u < USERS; u++) {
-      const email = `term${u}@example.test`
-      const password = 'a long enough password'
-      const user = await admin('/users', {
-        method: 'POST',
-        json: { email, password, timezone: 'Europe/Berlin' },
-      })
-      await connectOverHttp(first.url, client, { email, password })
-      users.push(user.body.user_id as string)
-    }
+      count: USERS,
+      emailPrefix: 'term',
+    })
 
     const expected = new Set<string>()
     const batch = (type: 'sleep' | 'activity', prefix: string, count: number, dayOffset = 0) =>
