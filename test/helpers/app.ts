@@ -66,7 +66,12 @@ export function createTestGateway(
       url instanceof Request ? url : new Request(new URL(url.toString(), ISSUER), init)
     return app.request(request)
   }
-  const admin = (path: string, init: RequestInit & { json?: unknown } = {}) => {
+  return { app, deps, clock, logs, fetch, admin: adminOver(fetch), close }
+}
+
+/** Admin API calls with the test key through `fetch`; `json` becomes the JSON body. */
+export function adminOver(fetch: TestGateway['fetch']): TestGateway['admin'] {
+  return (path, init = {}) => {
     const headers = new Headers(init.headers)
     headers.set('authorization', `Bearer ${ADMIN_KEY}`)
     let body = init.body
@@ -76,7 +81,6 @@ export function createTestGateway(
     }
     return fetch(`${ISSUER}/admin/v1${path}`, { ...init, headers, body: body ?? null })
   }
-  return { app, deps, clock, logs, fetch, admin, close }
 }
 
 export interface TestClient {

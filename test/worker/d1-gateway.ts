@@ -5,7 +5,7 @@ import { getPlatformProxy } from 'wrangler'
 import { MIGRATIONS_DIR } from '../../src/db/sqlite.ts'
 import type { Deps } from '../../src/http/env.ts'
 import { createWorker, type WorkerEnv, type WorkerOptions } from '../../src/workers/gateway.ts'
-import { ADMIN_KEY, ISSUER, type TestClock, type TestGateway } from '../helpers/app.ts'
+import { ADMIN_KEY, adminOver, ISSUER, type TestClock, type TestGateway } from '../helpers/app.ts'
 
 /*
  * The Workers handlers (src/workers/gateway.ts) run in this Node process against a real local D1:
@@ -85,23 +85,13 @@ export async function startD1(clock: TestClock): Promise<D1Harness> {
         url instanceof Request ? url : new Request(new URL(url.toString(), ISSUER), init)
       return worker.fetch(request, workerEnv, ctx as never)
     }
-    const admin = (path: string, init: RequestInit & { json?: unknown } = {}) => {
-      const headers = new Headers(init.headers)
-      headers.set('authorization', `Bearer ${ADMIN_KEY}`)
-      let body = init.body
-      if (init.json !== undefined) {
-        headers.set('content-type', 'application/json')
-        body = JSON.stringify(init.json)
-      }
-      return fetch(`${ISSUER}/admin/v1${path}`, { ...init, headers, body: body ?? null })
-    }
     return {
       app,
       deps: deps as Deps,
       clock,
       logs,
       fetch,
-      admin,
+      admin: adminOver(fetch),
       close: () => {},
       worker,
       workerEnv,
