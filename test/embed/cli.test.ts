@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { verifyPassword, verifySecret } from '../../src/crypto.ts'
 import { DEMO_USERS } from '../../src/mock/demo.ts'
 import { startMockProvider } from '../../src/testing.ts'
-import { cleanEnv, freePort, ROOT, run } from './run.ts'
+import { closedPort } from '../helpers/receiver.ts'
+import { cleanEnv, ROOT, run } from './run.ts'
 
 /*
  * The `partner-gateway` command from its source (src/cli/main.ts through tsx), as real child
@@ -418,7 +419,7 @@ describe.each([
   { entry: ['src/node.ts'], name: 'npm start (src/node.ts)' },
 ])('$name', ({ entry }) => {
   it('serves until SIGTERM, then exits 0', async () => {
-    const port = await freePort()
+    const port = await closedPort()
     const issuer = `http://127.0.0.1:${port}`
     const gateway = serve(entry, {
       MOCK: '0',

@@ -1,32 +1,18 @@
-import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
+import { ROOT, run } from '../embed/run.ts'
 import { type KitFixture, kitFixture } from './harness.ts'
 
 /* `npm run conformance` is `tsx src/kit/cli.ts`: run as a child process, against a real server. */
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const TSX = join(ROOT, 'node_modules/.bin/tsx')
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, ['src/kit/cli.ts', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1' },
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString()
-    })
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString()
-    })
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
+/** The kit's command as CI runs it, through tsx. */
+function cli(args: string[]) {
+  return run(TSX, ['src/kit/cli.ts', ...args], {
+    env: { ...process.env, NO_COLOR: '1' } as Record<string, string>,
   })
 }
 
