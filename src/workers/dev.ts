@@ -9,21 +9,39 @@ import { parseArgs } from 'node:util'
  * on Cloudflare.
  */
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string', default: process.env.PORT ?? '8787' },
-    'persist-to': { type: 'string' },
-    'cron-seconds': { type: 'string', default: '60' },
-    help: { type: 'boolean', short: 'h' },
-  },
-})
+const USAGE = `usage: npm run dev:worker -- [--port 8787] [--persist-to <dir>] [--cron-seconds 60]`
+
+function options() {
+  try {
+    return parseArgs({
+      options: {
+        port: { type: 'string', default: process.env.PORT ?? '8787' },
+        'persist-to': { type: 'string' },
+        'cron-seconds': { type: 'string', default: '60' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values
+  } catch (err) {
+    console.error(`dev:worker: ${err instanceof Error ? err.message : String(err)}\n${USAGE}`)
+    process.exit(2)
+  }
+}
+
+const values = options()
 if (values.help) {
-  console.log(`usage: npm run dev:worker -- [--port 8787] [--persist-to <dir>] [--cron-seconds 60]
+  console.log(`${USAGE}
 
 Runs wrangler dev on 127.0.0.1:<port> with a local D1 (kept in .wrangler/state, or <dir>),
 applies the migrations in drizzle/, seeds the mock provider on the first request and fires the
 delivery cron every --cron-seconds.`)
   process.exit(0)
+}
+const cronSeconds = Number(values['cron-seconds'])
+if (!Number.isFinite(cronSeconds) || cronSeconds < 0) {
+  console.error(
+    `dev:worker: --cron-seconds must be a number of seconds (0: no cron), not "${values['cron-seconds']}"`,
+  )
+  process.exit(2)
 }
 const port = Number(values.port)
 if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -93,7 +111,7 @@ for (let i = 0; !(await answers('/.well-known/oauth-authorization-server')); i++
 }
 console.error(`dev:worker: ready on ${base}`)
 
-const cronMs = Number(values['cron-seconds']) * 1000
+const cronMs = cronSeconds * 1000
 if (cronMs > 0) {
   setInterval(() => {
     void answers('/__scheduled?cron=*+*+*+*+*')
