@@ -24,6 +24,8 @@ function wrangler(args: string[], options: { quiet?: boolean } = {}): ChildProce
     cwd: ROOT,
     env: ENV,
     stdio: options.quiet ? 'ignore' : ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so that stopping it stops wrangler and workerd too, not just npx.
+    detached: true,
   })
 }
 
@@ -89,8 +91,9 @@ async function coldStart(args: string[], path: string): Promise<number> {
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
   } finally {
-    child.kill('SIGTERM')
-    await new Promise((resolve) => child.once('exit', resolve))
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM')
+    await exited
   }
 }
 

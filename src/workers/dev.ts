@@ -91,11 +91,20 @@ const dev: ChildProcess = spawn(
     '--show-interactive-dev-session=false',
     ...persist,
   ],
-  { stdio: 'inherit', env: quiet },
+  // Its own process group: npx, wrangler and workerd are stopped together (a signal to npx alone
+  // leaves wrangler running).
+  { stdio: 'inherit', env: quiet, detached: true },
 )
+const stopDev = (signal: NodeJS.Signals) => {
+  try {
+    if (dev.pid !== undefined) process.kill(-dev.pid, signal)
+  } catch {
+    // already gone
+  }
+}
 dev.on('exit', (code) => process.exit(code ?? 1))
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => dev.kill(signal))
+  process.on(signal, () => stopDev(signal))
 }
 
 // The first request builds the isolate and, on an empty D1, seeds it (a few seconds); the banner
@@ -104,7 +113,7 @@ console.error(`dev:worker: waiting for ${base} (the first start seeds the mock d
 for (let i = 0; !(await answers('/.well-known/oauth-authorization-server')); i++) {
   if (i > 120) {
     console.error('dev:worker: wrangler dev did not answer within 2 minutes')
-    dev.kill('SIGTERM')
+    stopDev('SIGTERM')
     process.exit(1)
   }
   await new Promise((resolve) => setTimeout(resolve, 1000))
